@@ -1,0 +1,111 @@
+"""
+The one exception tree of rtproto, split by whose fault a failure is.
+
+- L{UsageError}: the application (or the operator) misused rtproto; a bug or a
+  bad option on our side of the wire.
+- L{PeerError}: the remote peer broke a protocol rule. Every peer error carries
+  the reply the protocol calls for, so the code that maps failures to the wire
+  (one place per protocol) never has to guess:
+  a WebSocket close code (L{ProtocolViolation.closeCode}), or an HTTP status
+  and headers for a failed opening handshake (L{HandshakeError.status}).
+- L{ConnectionDeny}: not an error of anybody's; a handler's deliberate refusal
+  of an opening handshake, with the HTTP status to answer.
+"""
+
+
+class RtprotoError(Exception):
+    """
+    Base of every exception rtproto raises on purpose.
+    """
+
+
+class UsageError(RtprotoError):
+    """
+    rtproto was used wrongly by the application or the operator (a bad option,
+    sending on a connection in the wrong state, a bad handler name).
+    """
+
+
+class PeerError(RtprotoError):
+    """
+    The remote peer violated the protocol.
+
+    @ivar reason: a short human-readable explanation, safe to send to the peer.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ProtocolViolation(PeerError):
+    """
+    The peer broke a WebSocket framing rule after the opening handshake.
+
+    @ivar closeCode: the close code to fail the connection with (RFC 6455
+        section 7.4.1): 1002 by default.
+    """
+
+    closeCode = 1002
+
+    def __init__(self, reason: str, closeCode: "int | None" = None) -> None:
+        super().__init__(reason)
+        if closeCode is not None:
+            self.closeCode = closeCode
+
+
+class InvalidPayload(ProtocolViolation):
+    """
+    A text message or close reason was not valid UTF-8, or a compressed
+    message did not inflate (close code 1007).
+    """
+
+    closeCode = 1007
+
+
+class MessageTooBig(ProtocolViolation):
+    """
+    A frame or a message (after inflation) exceeded the configured limit
+    (close code 1009).
+    """
+
+    closeCode = 1009
+
+
+class HandshakeError(PeerError):
+    """
+    The opening handshake was malformed or cannot be accepted.
+
+    @ivar status: the HTTP status to answer a server-side failure with.
+    @ivar headers: extra response headers, as a list of C{(name, value)}
+        pairs of L{str}.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        status: int = 400,
+        headers: "list[tuple[str, str]] | None" = None,
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.headers = list(headers or ())
+
+
+class ConnectionDeny(RtprotoError):
+    """
+    Raised by a handler's C{handshake} hook to refuse a WebSocket connection.
+
+    @ivar status: the HTTP status code to answer with (e.g. 403).
+    @ivar reason: the reason phrase and body of the refusal.
+    """
+
+    BAD_REQUEST = 400
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    NOT_ACCEPTABLE = 406
+
+    def __init__(self, status: int = 403, reason: str = "Forbidden") -> None:
+        super().__init__(status, reason)
+        self.status = status
+        self.reason = reason

@@ -1,0 +1,202 @@
+"""
+The zope interfaces through which applications extend rtproto.
+
+A WebSocket application is a I{handler}: one object per connection providing
+L{IWebSocketHandler}, made by a I{handler factory} (any zero-argument
+callable, usually the handler class).  rtproto gives the handler an
+L{IWebSocketConnection} to send on.  A L{IHandlerPlugin} names a handler
+factory so that the operator can mount it by name (C{--ws /chat=echo}); such
+plugins are found with L{twisted.plugin.getPlugins} in L{rtproto.plugins}.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class IHandshakeRequest(Interface):
+    """
+    What a WebSocket handler sees of an opening handshake request.
+    """
+
+    path = Attribute("The request path, L{bytes}, without the query string.")
+    uri = Attribute("The full request URI (path and query), L{bytes}.")
+    args = Attribute("Query arguments: L{dict} of L{bytes} to L{list} of L{bytes}.")
+    headers = Attribute("The request headers, a L{twisted.web.http_headers.Headers}.")
+    origin = Attribute("The C{Origin} header as L{str}, or L{None}.")
+    subprotocols = Attribute("Subprotocols offered by the client, a L{list} of L{str}.")
+    peer = Attribute("The peer's address, an L{twisted.internet.interfaces.IAddress}.")
+    isSecure = Attribute("L{True} when the connection is over TLS.")
+
+
+class IWebSocketConnection(Interface):
+    """
+    One open WebSocket connection, as its handler sees it.
+
+    Sending after the connection has started closing is silently ignored:
+    the peer could not receive it anyway.
+    """
+
+    request = Attribute("The L{IHandshakeRequest} of the opening handshake.")
+    subprotocol = Attribute("The negotiated subprotocol (L{str}) or L{None}.")
+    extensions = Attribute("The negotiated extensions, as a header value L{str}.")
+    isClient = Attribute("L{True} on the client side of a connection.")
+    closed = Attribute("L{True} once a close frame was sent or received.")
+
+    def sendText(text):
+        """
+        Send a text message.
+
+        @type text: L{str}
+        """
+
+    def sendBinary(data):
+        """
+        Send a binary message.
+
+        @type data: L{bytes}
+        """
+
+    def sendFragment(data, isBinary=False, final=False):
+        """
+        Send one fragment of a message streamed piece by piece.  The first
+        fragment fixes the message type; control frames may go out between
+        fragments; no other message may be sent until the C{final} one.
+        """
+
+    def sendPrepared(prepared):
+        """
+        Send a L{rtproto.websocket.PreparedMessage}: a message encoded (and
+        compressed, where the connection allows) once for many connections.
+        """
+
+    def ping(payload=b""):
+        """
+        Send a ping (at most 125 bytes of payload).
+        """
+
+    def close(code=1000, reason=""):
+        """
+        Start the closing handshake.
+        """
+
+    def abort():
+        """
+        Drop the TCP connection at once, without a closing handshake.
+        """
+
+    def pauseReading():
+        """
+        Stop reading from the peer until L{resumeReading} (back-pressure
+        towards a peer that sends faster than the handler can work).
+        """
+
+    def resumeReading():
+        """
+        Undo L{pauseReading}.
+        """
+
+
+class IWebSocketHandler(Interface):
+    """
+    The application side of one WebSocket connection (server or client).
+
+    Subclass L{rtproto.websocket.WebSocketHandler}, which provides no-op
+    versions of every method, rather than implementing this from scratch.
+    """
+
+    def handshake(request):
+        """
+        Called during the opening handshake, before the connection is
+        accepted (server side only).
+
+        @param request: the L{IHandshakeRequest}.
+        @return: the chosen subprotocol (one of C{request.subprotocols}) or
+            L{None} for none.
+        @raise rtproto.errors.ConnectionDeny: to refuse the connection with
+            an HTTP status.
+        """
+
+    def connectionOpened(connection):
+        """
+        The opening handshake succeeded.
+
+        @param connection: the L{IWebSocketConnection} to send on.
+        """
+
+    def textReceived(text):
+        """
+        A whole text message arrived, as L{str}.
+
+        May return a L{twisted.internet.defer.Deferred}: reading from the peer
+        is paused until it fires (automatic back-pressure).
+        """
+
+    def binaryReceived(data):
+        """
+        A whole binary message arrived, as L{bytes}.  May return a
+        L{Deferred} as L{textReceived} does.
+        """
+
+    def pongReceived(payload):
+        """
+        A pong frame arrived.
+        """
+
+    def writePaused():
+        """
+        The outgoing buffer is full: stop sending until L{writeResumed}.
+        Sending on regardless is buffered up to the connection's write limit;
+        past it the connection is dropped.
+        """
+
+    def writeResumed():
+        """
+        The outgoing buffer has drained.
+        """
+
+    def connectionClosed(code, reason, wasClean):
+        """
+        The connection is gone.
+
+        @param code: the close code the peer sent (1005 when it sent none,
+            1006 when the TCP connection dropped without a close frame).
+        @param reason: the close reason, L{str}.
+        @param wasClean: L{True} when the closing handshake completed.
+        """
+
+
+class IStreamingWebSocketHandler(IWebSocketHandler):
+    """
+    A handler that receives messages fragment by fragment instead of whole.
+
+    A connection whose handler provides this interface never assembles
+    messages: L{textReceived} and L{binaryReceived} are not called.
+    """
+
+    def messageStarted(isBinary):
+        """
+        A new message begins.
+        """
+
+    def fragmentReceived(data):
+        """
+        A piece of the current message: L{str} (validated UTF-8, decoded) for
+        text, L{bytes} for binary.  Pieces follow the network, not the
+        sender's frames.
+        """
+
+    def messageFinished():
+        """
+        The current message is complete.
+        """
+
+
+class IHandlerPlugin(Interface):
+    """
+    A named handler that the operator can mount by name, found with
+    L{twisted.plugin.getPlugins} in the L{rtproto.plugins} package.
+    """
+
+    name = Attribute("The name used on the command line, L{str}.")
+    transport = Attribute("Which transport it serves: C{'websocket'}.")
+    description = Attribute("One line for C{--help} listings.")
+    handlerFactory = Attribute("A zero-argument callable returning a new handler.")

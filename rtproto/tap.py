@@ -1,0 +1,149 @@
+"""
+The C{twistd rtproto} plugin: command-line options and the service they
+make.  One L{twisted.web.server.Site} serves every mount on every
+C{--listen} endpoint.
+"""
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+
+from rtproto.errors import UsageError
+from rtproto.handlers import availablePlugins, findHandler
+from rtproto.tx.site import buildSite
+from rtproto.websocket import DeflateOptions, WebSocketOptions
+
+DEFAULT_LISTEN = "tcp:8080"
+DEFAULT_WS = [("/ws", "echo")]
+_BACKLOG = 1024
+
+
+def _size(value: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise ValueError("must be 0 or more")
+    return n
+
+
+def _seconds(value: str) -> float:
+    n = float(value)
+    if n < 0:
+        raise ValueError("must be 0 or more")
+    return n
+
+
+def withBacklog(description: str) -> str:
+    """
+    Give a C{tcp:}/C{ssl:} endpoint description a listen backlog of 1024
+    unless it names one: Twisted's default of 50 drops connections in
+    bursts.
+    """
+    kind = description.split(":", 1)[0].lower()
+    if kind in ("tcp", "tcp6", "ssl") and "backlog=" not in description:
+        return f"{description}:backlog={_BACKLOG}"
+    return description
+
+
+class Options(usage.Options):
+    """
+    C{twistd rtproto} options.
+    """
+
+    synopsis = "[options]"
+    longdesc = (
+        "Serve WebSocket handlers on one HTTP port. Without --ws, the built-in "
+        "echo handler is mounted at /ws. HANDLER is a plugin name "
+        "(see --list-handlers) or a dotted path package.module.Name."
+    )
+
+    optFlags = [
+        ["compression", None, "Negotiate permessage-deflate (the default)."],
+        ["no-compression", None, "Do not negotiate permessage-deflate."],
+        ["list-handlers", None, "List the installed handler plugins and exit."],
+    ]
+
+    optParameters = [
+        ["max-message-size", None, 1 << 20, "Largest message accepted, after inflation, in bytes (0: no limit).", _size],
+        ["max-frame-size", None, 1 << 20, "Largest frame payload accepted, in bytes (0: no limit).", _size],
+        ["ping-interval", None, 20.0, "Seconds between keep-alive pings (0: none).", _seconds],
+        ["ping-timeout", None, 20.0, "Seconds to wait for a pong before closing with 1011 (0: forever).", _seconds],
+        ["open-timeout", None, 10.0, "Seconds a client may take to send its request headers.", _seconds],
+        ["close-timeout", None, 10.0, "Seconds the closing handshake may take.", _seconds],
+        ["allowed-origins", None, "", "Comma-separated Origin allow-list, e.g. https://example.com (empty: any)."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+        self["ws"] = []
+
+    def opt_listen(self, description: str) -> None:
+        """
+        Listen on a Twisted endpoint, e.g. tcp:8080 or
+        ssl:8443:privateKey=key.pem:certKey=cert.pem (repeatable; default
+        tcp:8080).
+        """
+        self["listen"].append(description)
+
+    def opt_ws(self, mount: str) -> None:
+        """
+        Mount a WebSocket handler: PATH=HANDLER, e.g. /chat=echo (repeatable;
+        default /ws=echo).
+        """
+        path, sep, name = mount.partition("=")
+        if not sep or not path or not name:
+            raise usage.UsageError(f"--ws takes PATH=HANDLER, not {mount!r}")
+        self["ws"].append((path, name))
+
+    def postOptions(self) -> None:
+        """
+        Check the options and resolve the handlers, so that mistakes are
+        usage errors rather than tracebacks.
+        """
+        if self["list-handlers"]:
+            for plugin in availablePlugins():
+                print(f"{plugin.name:16} {plugin.transport:10} {plugin.description}")
+            raise SystemExit(0)
+        if self["compression"] and self["no-compression"]:
+            raise usage.UsageError("--compression and --no-compression exclude each other")
+        listen = self["listen"] or [DEFAULT_LISTEN]
+        self["endpoints"] = [withBacklog(d) for d in listen]
+        try:
+            self["handlers"] = [
+                (path, findHandler(name, "websocket")) for path, name in (self["ws"] or DEFAULT_WS)
+            ]
+        except UsageError as e:
+            raise usage.UsageError(str(e)) from None
+        origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
+        self["options"] = WebSocketOptions(
+            maxMessageSize=self["max-message-size"],
+            maxFrameSize=self["max-frame-size"],
+            pingInterval=self["ping-interval"],
+            pingTimeout=self["ping-timeout"],
+            openTimeout=self["open-timeout"],
+            closeTimeout=self["close-timeout"],
+            allowedOrigins=origins,
+            compression=not self["no-compression"],
+            deflate=DeflateOptions(),
+        )
+
+
+def makeService(options: Options, reactor=None) -> MultiService:
+    """
+    The service: one site on every endpoint.
+    """
+    if reactor is None:
+        from twisted.internet import reactor
+    try:
+        site = buildSite(options["handlers"], options["options"], reactor)
+    except UsageError as e:
+        raise usage.UsageError(str(e)) from None
+    service = MultiService()
+    for description in options["endpoints"]:
+        try:
+            endpoint = serverFromString(reactor, description)
+        except (ValueError, TypeError, KeyError) as e:
+            raise usage.UsageError(f"bad --listen endpoint {description!r}: {e}") from None
+        StreamServerEndpointService(endpoint, site).setServiceParent(service)
+    return service

@@ -1,0 +1,410 @@
+"""
+L{WebSocketProtocol}: the Twisted protocol around the sans-I/O
+L{rtproto.websocket.WebSocketConnection}, for servers and clients alike.
+
+It feeds bytes to the core and events to the handler, keeps one
+L{IDelayedCall} per connection rescheduled from the core's next deadline,
+and carries back-pressure both ways: a handler returning an unfired
+L{Deferred} (or a coroutine) pauses reading until it fires; the transport's
+C{pauseProducing} tells the handler to stop writing, and a handler that
+writes on regardless past C{writeBufferLimit} loses the connection.
+"""
+
+from inspect import iscoroutine
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import ILoggingContext, IProtocol, IPushProducer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from rtproto.interfaces import IStreamingWebSocketHandler, IWebSocketConnection
+from rtproto.websocket import _frames
+from rtproto.websocket._connection import OPEN, WebSocketConnection
+from rtproto.websocket._events import (
+    BinaryMessage,
+    CloseReceived,
+    MessageFragment,
+    Pong,
+    ProtocolFailure,
+    TextMessage,
+)
+
+
+@implementer(IProtocol, ILoggingContext, IWebSocketConnection, IPushProducer)
+class WebSocketProtocol:
+    """
+    One WebSocket connection on a Twisted transport, after the opening
+    handshake.
+
+    @ivar handler: the application's L{rtproto.interfaces.IWebSocketHandler}.
+    @ivar request: the L{rtproto.interfaces.IHandshakeRequest} (server), or
+        L{None} (client).
+    """
+
+    _log = Logger()
+
+    __slots__ = (
+        "handler", "options", "request", "subprotocol", "extensions", "isClient",
+        "_reactor", "_core", "_codec", "_streaming", "_timer", "_abortTimer",
+        "_readPauses", "_backlog", "_writePaused", "_pausedBytes", "_lost",
+        "_disconnecting", "_logged", "transport", "connected",
+    )
+
+    def __init__(
+        self,
+        handler,
+        options,
+        reactor,
+        isClient: bool,
+        codec=None,
+        request=None,
+        subprotocol: "str | None" = None,
+        extensions: "str | None" = None,
+    ) -> None:
+        self.handler = handler
+        self.options = options
+        self.request = request
+        self.subprotocol = subprotocol
+        self.extensions = extensions or ""
+        self.isClient = isClient
+        self.transport = None
+        self.connected = 0
+        self._reactor = reactor
+        self._codec = codec
+        self._streaming = IStreamingWebSocketHandler.providedBy(handler)
+        self._core: "WebSocketConnection | None" = None
+        self._timer = None
+        self._abortTimer = None
+        self._readPauses = 0
+        self._backlog: "list | None" = None
+        self._writePaused = False
+        self._pausedBytes = 0
+        self._lost = False
+        self._disconnecting = False
+        self._logged = False
+
+    # -- IProtocol -----------------------------------------------------------
+
+    def logPrefix(self) -> str:
+        """
+        How Twisted names this connection in its logs.
+        """
+        return "WebSocket"
+
+    def makeConnection(self, transport) -> None:
+        """
+        Attach to C{transport} (no factory is involved).
+        """
+        self.connected = 1
+        self.transport = transport
+        self.connectionMade()
+
+    def connectionMade(self) -> None:
+        """
+        Start the connection: TCP_NODELAY, producer registration, the core,
+        the keep-alive timer, and the handler's C{connectionOpened}.
+        """
+        transport = self.transport
+        setNoDelay = getattr(transport, "setTcpNoDelay", None)
+        if setNoDelay is not None:
+            try:
+                setNoDelay(True)
+            except OSError:  # pragma: no cover - not a TCP socket
+                pass
+        transport.registerProducer(self, True)
+        o = self.options
+        self._core = WebSocketConnection(
+            self.isClient,
+            transport.write,
+            codec=self._codec,
+            maxMessageSize=o.maxMessageSize,
+            maxFrameSize=o.maxFrameSize,
+            streaming=self._streaming,
+            pingInterval=o.pingInterval,
+            pingTimeout=o.pingTimeout,
+            closeTimeout=o.closeTimeout,
+        )
+        self._core.start(self._reactor.seconds())
+        self._schedule()
+        self._call(self.handler.connectionOpened, self)
+        self._afterCore()
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Feed the core and deliver what it parsed.
+        """
+        core = self._core
+        events = core.receiveData(data)
+        if events:
+            self._dispatch(events)
+        if core.state is not OPEN or core.shouldDisconnect:
+            self._afterCore()
+
+    def connectionLost(self, reason=None) -> None:
+        """
+        Settle the close code and tell the handler, once.
+        """
+        if self._lost:
+            return
+        self._lost = True
+        self.connected = 0
+        for timer in (self._timer, self._abortTimer):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._timer = self._abortTimer = None
+        core = self._core
+        if core is None:
+            return
+        core.connectionLost()
+        self._backlog = None
+        self._call(self.handler.connectionClosed, core.closeCode, core.closeReason, core.wasClean)
+
+    # -- delivering events ---------------------------------------------------
+
+    def _dispatch(self, events: list) -> None:
+        if self._backlog is not None:
+            self._backlog.extend(events)
+            return
+        handler = self.handler
+        for i, ev in enumerate(events):
+            kind = type(ev)
+            if kind is TextMessage:
+                result = self._call(handler.textReceived, ev.data)
+            elif kind is BinaryMessage:
+                result = self._call(handler.binaryReceived, ev.data)
+            elif kind is MessageFragment:
+                if ev.first:
+                    self._call(handler.messageStarted, ev.isBinary)
+                if ev.data:
+                    self._call(handler.fragmentReceived, ev.data)
+                result = self._call(handler.messageFinished) if ev.last else None
+            elif kind is Pong:
+                result = self._call(handler.pongReceived, ev.payload)
+            elif kind is ProtocolFailure:
+                self._core.fail(ev.code, ev.reason)
+                self._afterCore()
+                return
+            else:
+                result = None
+            if result is not None and self._waitFor(result):
+                self._backlog = events[i + 1 :]
+                return
+            if self._lost:
+                return
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except Exception:
+            self._log.failure(
+                "WebSocket handler {handler!r} raised in {method}",
+                handler=self.handler,
+                method=getattr(method, "__name__", method),
+            )
+            if not self._lost and self._core is not None:
+                self.close(_frames.CLOSE_INTERNAL_ERROR, "internal error")
+            return None
+
+    def _waitFor(self, result) -> bool:
+        """
+        Pause reading until C{result} (a Deferred or coroutine) fires.
+        """
+        if iscoroutine(result):
+            result = Deferred.fromCoroutine(result)
+        if not isinstance(result, Deferred) or result.called:
+            if isinstance(result, Deferred):
+                result.addErrback(self._handlerFailed)
+            return False
+        self.pauseReading()
+        result.addErrback(self._handlerFailed)
+        result.addBoth(self._handlerDone)
+        return True
+
+    def _handlerFailed(self, failure: Failure) -> None:
+        self._log.failure("WebSocket handler {handler!r} failed", failure, handler=self.handler)
+        if not self._lost:
+            self.close(_frames.CLOSE_INTERNAL_ERROR, "internal error")
+
+    def _handlerDone(self, _ignored) -> None:
+        backlog, self._backlog = self._backlog, None
+        if self._lost:
+            return
+        self.resumeReading()
+        if backlog:
+            self._dispatch(backlog)
+
+    # -- the core's verdicts and time ---------------------------------------
+
+    def _afterCore(self) -> None:
+        core = self._core
+        if core.failure is not None and not self._logged:
+            self._logged = True
+            self._log.info(
+                "WebSocket connection from {peer} failed: {reason} (close code {code})",
+                peer=self._peer(),
+                reason=core.failure,
+                code=core.closeCode,
+            )
+        if core.shouldDisconnect:
+            self._disconnect()
+        else:
+            self._schedule()
+
+    def _peer(self) -> str:
+        try:
+            peer = self.transport.getPeer()
+            return f"{peer.host}:{peer.port}"
+        except Exception:
+            return "?"
+
+    def _schedule(self) -> None:
+        if self._lost:
+            return
+        now = self._reactor.seconds()
+        deadline = self._core.nextDeadline(now)
+        timer = self._timer
+        if deadline is None:
+            if timer is not None and timer.active():
+                timer.cancel()
+            self._timer = None
+        elif timer is not None and timer.active():
+            if timer.getTime() != deadline:
+                timer.reset(max(0.0, deadline - now))
+        else:
+            self._timer = self._reactor.callLater(max(0.0, deadline - now), self._onTimer)
+
+    def _onTimer(self) -> None:
+        self._timer = None
+        self._core.tick(self._reactor.seconds())
+        self._afterCore()
+
+    def _disconnect(self) -> None:
+        if self._disconnecting or self._lost:
+            return
+        self._disconnecting = True
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self.transport.loseConnection()
+        # A peer that does not read could hold the flush forever.
+        self._abortTimer = self._reactor.callLater(
+            self.options.closeTimeout or 10.0, self.transport.abortConnection
+        )
+
+    # -- IWebSocketConnection ------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """
+        Whether a close frame has been sent or received.
+        """
+        core = self._core
+        return core is None or core.closeSent or core.closeReceived
+
+    def sendText(self, text: str) -> None:
+        """
+        Send a text message.
+        """
+        self._core.sendText(text)
+
+    def sendBinary(self, data: bytes) -> None:
+        """
+        Send a binary message.
+        """
+        self._core.sendBinary(data)
+
+    def sendFragment(self, data, isBinary: bool = False, final: bool = False) -> None:
+        """
+        Send one fragment of a streamed message.
+        """
+        self._core.sendFragment(data, isBinary, final)
+
+    def sendPrepared(self, prepared) -> None:
+        """
+        Send a L{rtproto.websocket.PreparedMessage}.
+        """
+        self._core.sendPrepared(prepared)
+
+    def ping(self, payload: bytes = b"") -> None:
+        """
+        Send a ping.
+        """
+        self._core.ping(payload)
+
+    def close(self, code: "int | None" = 1000, reason: str = "") -> None:
+        """
+        Start the closing handshake.
+        """
+        self._core.close(code, reason)
+        self._afterCore()
+
+    def abort(self) -> None:
+        """
+        Drop the connection now.
+        """
+        if not self._lost:
+            self.transport.abortConnection()
+
+    def pauseReading(self) -> None:
+        """
+        Stop reading from the peer (counted: each call needs a
+        L{resumeReading}).
+        """
+        self._readPauses += 1
+        if self._readPauses == 1 and not self._lost:
+            self.transport.pauseProducing()
+
+    def resumeReading(self) -> None:
+        """
+        Undo one L{pauseReading}.
+        """
+        if self._readPauses:
+            self._readPauses -= 1
+            if not self._readPauses and not self._lost:
+                self.transport.resumeProducing()
+
+    # -- IPushProducer: the transport's write buffer -------------------------
+
+    def pauseProducing(self) -> None:
+        """
+        The transport's buffer is full: count what is written from now on
+        and tell the handler.
+        """
+        if self._writePaused or self._core is None:
+            return
+        self._writePaused = True
+        self._pausedBytes = 0
+        self._core._write = self._countedWrite
+        self._call(self.handler.writePaused)
+
+    def resumeProducing(self) -> None:
+        """
+        The transport's buffer drained.
+        """
+        if not self._writePaused:
+            return
+        self._writePaused = False
+        self._core._write = self.transport.write
+        self._call(self.handler.writeResumed)
+
+    def stopProducing(self) -> None:
+        """
+        The transport is going away; L{connectionLost} follows.
+        """
+
+    def _countedWrite(self, data: bytes) -> None:
+        self._pausedBytes += len(data)
+        limit = self.options.writeBufferLimit
+        if limit and self._pausedBytes > limit:
+            if not self._lost and not self._disconnecting:
+                self._log.warn(
+                    "WebSocket connection from {peer} dropped: more than {limit} bytes "
+                    "queued while the peer was not reading",
+                    peer=self._peer(),
+                    limit=limit,
+                )
+                self._disconnecting = True
+                self.transport.abortConnection()
+            return
+        self.transport.write(data)

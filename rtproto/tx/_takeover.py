@@ -1,0 +1,50 @@
+"""
+Taking a connection away from C{twisted.web} after an HTTP upgrade.
+
+This is the only module that knows how L{twisted.web.http.HTTPChannel}
+holds its transport: it stops the channel's timeout, takes back the producer
+registration and any bytes the channel read past the request, and points
+the transport (or the TLS layer, or any other protocol wrapper) at the new
+protocol.  The HTTP channel and request are then unreferenced and collected.
+"""
+
+from twisted.protocols.policies import ProtocolWrapper
+
+
+def takeOverChannel(request, protocol, response: bytes) -> None:
+    """
+    Hand the connection under C{request} to C{protocol}.
+
+    @param request: a L{twisted.web.server.Request} whose headers are read.
+    @param protocol: the L{twisted.internet.interfaces.IProtocol} that owns
+        the connection from now on; its C{makeConnection} is called.
+    @param response: bytes to write first (the C{101} response head).
+    """
+    channel = request.channel
+    transport = channel.transport
+    channel.setTimeout(None)
+    buffered = b"".join(getattr(channel, "_dataBuffer", ()))
+    channel._dataBuffer = []
+    # HTTPChannel registered itself as the transport's producer.
+    transport.unregisterProducer()
+    replaceProtocol(transport, protocol)
+    # The channel and request must not hold on to the connection.
+    channel.transport = None
+    request.transport = None
+    transport.write(response)
+    protocol.makeConnection(transport)
+    # HTTPChannel may have paused reading while it handled the request.
+    transport.resumeProducing()
+    if buffered:
+        protocol.dataReceived(buffered)
+
+
+def replaceProtocol(transport, protocol) -> None:
+    """
+    Make C{transport} deliver to C{protocol} from now on, whether it is a
+    plain TCP transport or a protocol wrapper such as the TLS layer.
+    """
+    if isinstance(transport, ProtocolWrapper):
+        transport.wrappedProtocol = protocol
+    else:
+        transport.protocol = protocol

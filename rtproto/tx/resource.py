@@ -1,0 +1,176 @@
+"""
+L{WebSocketResource}: a C{twisted.web} resource that upgrades requests to
+WebSocket connections served by a handler.
+
+The opening handshake is checked by the sans-I/O
+L{rtproto.websocket.checkRequest}; failures become HTTP answers here (426,
+400, 403, 405 or the handler's own refusal), logged once.  The handler's
+C{handshake} hook may answer at once or with a L{Deferred}.
+"""
+
+from twisted.internet.defer import maybeDeferred
+from twisted.logger import Logger
+from twisted.web.resource import NoResource, Resource
+from twisted.web.server import NOT_DONE_YET
+from zope.interface import implementer
+
+from rtproto.errors import ConnectionDeny, HandshakeError
+from rtproto.interfaces import IHandshakeRequest
+from rtproto.tx._protocol import WebSocketProtocol
+from rtproto.tx._takeover import takeOverChannel
+from rtproto.websocket import WebSocketOptions, buildResponse, checkRequest
+from rtproto.websocket._deflate import negotiateServer
+
+_log = Logger()
+
+
+@implementer(IHandshakeRequest)
+class HandshakeRequest:
+    """
+    What a handler sees of the opening handshake: a snapshot of the HTTP
+    request that does not keep the C{twisted.web} request alive.
+    """
+
+    __slots__ = ("path", "uri", "args", "headers", "origin", "subprotocols", "peer", "isSecure")
+
+    def __init__(self, request, upgrade) -> None:
+        self.path = request.path
+        self.uri = request.uri
+        self.args = request.args
+        self.headers = request.requestHeaders
+        self.origin = upgrade.origin
+        self.subprotocols = upgrade.subprotocols
+        self.peer = request.getClientAddress()
+        self.isSecure = request.isSecure()
+
+    def __repr__(self) -> str:
+        return f"<HandshakeRequest {self.uri!r} from {self.peer}>"
+
+
+def _headerDict(request) -> "dict[str, list[str]]":
+    return {
+        name.decode("latin-1").lower(): [v.decode("latin-1") for v in values]
+        for name, values in request.requestHeaders.getAllRawHeaders()
+    }
+
+
+class WebSocketResource(Resource):
+    """
+    Serve WebSocket connections at one path, one handler per connection.
+    """
+
+    isLeaf = True
+
+    def __init__(self, handlerFactory, options: "WebSocketOptions | None" = None, reactor=None) -> None:
+        """
+        @param handlerFactory: a zero-argument callable returning a new
+            L{rtproto.interfaces.IWebSocketHandler} per connection.
+        @param options: the L{WebSocketOptions}.
+        @param reactor: the reactor for timers; the global one by default.
+        """
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.handlerFactory = handlerFactory
+        self.options = options or WebSocketOptions()
+        self.reactor = reactor
+
+    def render(self, request):
+        """
+        Answer any request at this path: upgrade it, or explain why not.
+        """
+        if request.postpath not in ([], [b""]):
+            return NoResource().render(request)
+        headers = _headerDict(request)
+        try:
+            if request.clientproto != b"HTTP/1.1" and "upgrade" in headers:
+                raise HandshakeError("WebSocket needs HTTP/1.1")
+            upgrade = checkRequest(
+                request.method.decode("latin-1"), headers, self.options.allowedOrigins
+            )
+        except HandshakeError as e:
+            if e.status != 426 or "upgrade" in headers:
+                _log.info(
+                    "Refused WebSocket handshake from {peer}: {reason}",
+                    peer=_peer(request),
+                    reason=e.reason,
+                )
+            return _refuse(request, e.status, e.reason, e.headers)
+        handler = self.handlerFactory()
+        hreq = HandshakeRequest(request, upgrade)
+        d = maybeDeferred(handler.handshake, hreq)
+        gone = []
+        request.notifyFinish().addErrback(lambda _: gone.append(True))
+        d.addCallbacks(
+            self._accept,
+            self._deny,
+            callbackArgs=(request, handler, hreq, upgrade, gone),
+            errbackArgs=(request, handler, gone),
+        )
+        return NOT_DONE_YET
+
+    def _accept(self, subprotocol, request, handler, hreq, upgrade, gone) -> None:
+        if gone:
+            return
+        if subprotocol is not None and subprotocol not in upgrade.subprotocols:
+            _log.error(
+                "Handler {handler!r} chose subprotocol {sub!r}, which the client did not offer",
+                handler=handler,
+                sub=subprotocol,
+            )
+            _finish(request, 500, "Internal Server Error")
+            return
+        codec = extensions = None
+        if self.options.compression and upgrade.extensions:
+            negotiated = negotiateServer(upgrade.extensions, self.options.deflate)
+            if negotiated is not None:
+                extensions, codec = negotiated
+        protocol = WebSocketProtocol(
+            handler,
+            self.options,
+            self.reactor,
+            isClient=False,
+            codec=codec,
+            request=hreq,
+            subprotocol=subprotocol,
+            extensions=extensions,
+        )
+        response = buildResponse(upgrade.key, subprotocol, extensions)
+        takeOverChannel(request, protocol, response)
+
+    def _deny(self, failure, request, handler, gone) -> None:
+        if gone:
+            return
+        if failure.check(ConnectionDeny):
+            deny = failure.value
+            _log.info(
+                "Handler refused WebSocket handshake from {peer}: {status} {reason}",
+                peer=_peer(request),
+                status=deny.status,
+                reason=deny.reason,
+            )
+            _finish(request, deny.status, deny.reason)
+        else:
+            _log.failure("Handler {handler!r} failed in handshake", failure, handler=handler)
+            _finish(request, 500, "Internal Server Error")
+
+
+def _peer(request) -> str:
+    addr = request.getClientAddress()
+    return f"{getattr(addr, 'host', addr)}:{getattr(addr, 'port', '')}"
+
+
+_PHRASES = {426: b"Upgrade Required"}
+
+
+def _refuse(request, status: int, reason: str, headers=()) -> bytes:
+    request.setResponseCode(status, _PHRASES.get(status))
+    for name, value in headers:
+        request.setHeader(name, value)
+    request.setHeader("content-type", "text/plain; charset=utf-8")
+    return (reason + "\n").encode("utf-8")
+
+
+def _finish(request, status: int, reason: str) -> None:
+    request.write(_refuse(request, status, reason))
+    request.finish()

@@ -1,0 +1,130 @@
+"""
+Building the one C{twisted.web} L{Site} that serves every mount of an app.
+
+L{buildSite} puts each WebSocket handler at its path; unknown paths get 404.
+The site's channels drop a client that has not finished sending a request's
+headers within C{openTimeout} seconds of connecting (or of the previous
+response), so slow-header ("slowloris") clients cannot hold connections.
+"""
+
+from twisted.logger import Logger
+from twisted.web.http import HTTPChannel
+from twisted.web.resource import NoResource, Resource
+from twisted.web.server import Site
+
+from rtproto.errors import UsageError
+from rtproto.tx.resource import WebSocketResource
+from rtproto.websocket import WebSocketOptions
+
+_log = Logger()
+
+
+class _DeadlineChannel(HTTPChannel):
+    """
+    An HTTP channel with a deadline for each request's headers.
+    """
+
+    headerTimeout = 10.0
+    _headerDeadline = None
+
+    def connectionMade(self):
+        super().connectionMade()
+        self._armHeaderDeadline()
+
+    def _armHeaderDeadline(self):
+        if self.headerTimeout and self._headerDeadline is None:
+            self._headerDeadline = self.callLater(self.headerTimeout, self._headersTooSlow)
+
+    def _cancelHeaderDeadline(self):
+        if self._headerDeadline is not None:
+            if self._headerDeadline.active():
+                self._headerDeadline.cancel()
+            self._headerDeadline = None
+
+    def _headersTooSlow(self):
+        self._headerDeadline = None
+        _log.info("Dropped an HTTP client that did not send its request headers in time")
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def allHeadersReceived(self):
+        self._cancelHeaderDeadline()
+        super().allHeadersReceived()
+
+    def requestDone(self, request):
+        super().requestDone(request)
+        if self.transport is not None and not self.transport.disconnecting:
+            self._armHeaderDeadline()
+
+    def connectionLost(self, reason):
+        self._cancelHeaderDeadline()
+        super().connectionLost(reason)
+
+
+class _Index(Resource):
+    """
+    The root: a short plain-text list of what is mounted.
+    """
+
+    def __init__(self, mounts: "list[str]") -> None:
+        super().__init__()
+        self._mounts = mounts
+
+    def getChild(self, path, request):
+        return NoResource() if path else self
+
+    def render_GET(self, request):
+        request.setHeader("content-type", "text/plain; charset=utf-8")
+        lines = ["rtproto", ""] + [f"WebSocket: {m}" for m in self._mounts]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _segments(path: str) -> "list[bytes]":
+    if not path.startswith("/"):
+        raise UsageError(f"mount path {path!r} must start with /")
+    parts = [p for p in path.strip("/").split("/")]
+    if parts == [""] or any(p == "" for p in parts):
+        raise UsageError(f"mount path {path!r} must name a resource below /")
+    return [p.encode("utf-8") for p in parts]
+
+
+def buildSite(
+    websockets: "list[tuple[str, object]]",
+    options: "WebSocketOptions | None" = None,
+    reactor=None,
+) -> Site:
+    """
+    Build the site of an app.
+
+    @param websockets: C{(path, handlerFactory)} pairs.
+    @param options: the L{WebSocketOptions} of every WebSocket mount; its
+        C{openTimeout} is also the HTTP header deadline.
+    @raise UsageError: a bad or repeated path.
+    """
+    if reactor is None:
+        from twisted.internet import reactor
+    options = options or WebSocketOptions()
+    root = _Index([path for path, _ in websockets])
+    seen = set()
+    for path, factory in websockets:
+        segs = _segments(path)
+        if tuple(segs) in seen:
+            raise UsageError(f"two handlers mounted at {path!r}")
+        seen.add(tuple(segs))
+        parent = root
+        for seg in segs[:-1]:
+            child = parent.children.get(seg)
+            if child is None:
+                child = Resource()
+                parent.putChild(seg, child)
+            elif isinstance(child, WebSocketResource):
+                raise UsageError(f"{path!r} lies below another WebSocket mount")
+            parent = child
+        if segs[-1] in parent.children:
+            raise UsageError(f"{path!r} overlaps another mount")
+        parent.putChild(segs[-1], WebSocketResource(factory, options, reactor))
+    site = Site(root, reactor=reactor)
+    site.displayTracebacks = False
+    channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
+    site.protocol = channelClass
+    return site
