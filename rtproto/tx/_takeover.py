@@ -28,6 +28,9 @@ def takeOverChannel(request, protocol, response: bytes) -> None:
     # HTTPChannel registered itself as the transport's producer.
     transport.unregisterProducer()
     replaceProtocol(transport, protocol)
+    # Bytes that arrived in the same read as the request are parsed by the
+    # channel after this returns; they go to the new protocol too.
+    channel.rawDataReceived = protocol.dataReceived
     # The channel and request must not hold on to the connection.
     channel.transport = None
     request.transport = None

@@ -10,7 +10,8 @@ C{handshake} hook may answer at once or with a L{Deferred}.
 
 from twisted.internet.defer import maybeDeferred
 from twisted.logger import Logger
-from twisted.web.resource import NoResource, Resource
+from twisted.web.pages import notFound
+from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 from zope.interface import implementer
 
@@ -80,7 +81,7 @@ class WebSocketResource(Resource):
         Answer any request at this path: upgrade it, or explain why not.
         """
         if request.postpath not in ([], [b""]):
-            return NoResource().render(request)
+            return notFound().render(request)
         headers = _headerDict(request)
         try:
             if request.clientproto != b"HTTP/1.1" and "upgrade" in headers:

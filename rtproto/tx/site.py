@@ -9,7 +9,8 @@ response), so slow-header ("slowloris") clients cannot hold connections.
 
 from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
-from twisted.web.resource import NoResource, Resource
+from twisted.web.pages import notFound
+from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from rtproto.errors import UsageError
@@ -71,7 +72,7 @@ class _Index(Resource):
         self._mounts = mounts
 
     def getChild(self, path, request):
-        return NoResource() if path else self
+        return notFound() if path else self
 
     def render_GET(self, request):
         request.setHeader("content-type", "text/plain; charset=utf-8")

@@ -55,6 +55,17 @@ class WebSocketConnection:
     @ivar failure: why we failed the connection (L{str}), or L{None}.
     """
 
+    __slots__ = (
+        "isClient", "_write", "_codec", "_maxMessage", "_maxFrame", "_streaming",
+        "_maskKey", "_pingInterval", "_pingTimeout", "_closeTimeout",
+        "state", "shouldDisconnect", "closeSent", "closeReceived", "closeCode",
+        "closeReason", "failure", "_reading",
+        "_hbuf", "_inFrame", "_remaining", "_fop", "_ffin", "_fmask", "_fmaskOff", "_ctrl",
+        "_mop", "_mcompressed", "_mparts", "_msize", "_mdecoder", "_mfirst",
+        "_sop", "_scompressed",
+        "_nextPing", "_pongDeadline", "_pingCount", "_closeDeadline", "_closeTimerPending",
+    )
+
     def __init__(
         self,
         isClient: bool,

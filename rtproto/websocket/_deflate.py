@@ -231,6 +231,11 @@ class PerMessageDeflate:
     and by L{close}, so idle connections hold none.
     """
 
+    __slots__ = (
+        "sendNoContextTakeover", "receiveNoContextTakeover", "sendWindowBits",
+        "threshold", "memLevel", "level", "canCompress", "_compressor", "_decompressor",
+    )
+
     def __init__(
         self,
         sendNoContextTakeover: bool,
