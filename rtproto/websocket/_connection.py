@@ -59,7 +59,7 @@ class WebSocketConnection:
         "isClient", "_write", "_codec", "_maxMessage", "_maxFrame", "_streaming",
         "_maskKey", "_pingInterval", "_pingTimeout", "_closeTimeout",
         "state", "shouldDisconnect", "closeSent", "closeReceived", "closeCode",
-        "closeReason", "failure", "_reading",
+        "closeReason", "failure", "_reading", "_canSend",
         "_hbuf", "_inFrame", "_remaining", "_fop", "_ffin", "_fmask", "_fmaskOff", "_ctrl",
         "_mop", "_mcompressed", "_mparts", "_msize", "_mdecoder", "_mfirst",
         "_sop", "_scompressed",
@@ -115,6 +115,7 @@ class WebSocketConnection:
         self.closeReason = ""
         self.failure: "str | None" = None
         self._reading = True
+        self._canSend = True
 
         # Frame parser.
         self._hbuf = b""
@@ -330,7 +331,7 @@ class WebSocketConnection:
 
     def _control(self, opcode: int, payload: bytes, events: list) -> None:
         if opcode == OP_PING:
-            if not self.closeSent:
+            if self._canSend:
                 self._send(OP_PONG, payload)
             events.append(Ping(payload))
         elif opcode == OP_PONG:
@@ -346,6 +347,7 @@ class WebSocketConnection:
                 self.closeSent = True
                 self._send(OP_CLOSE, _frames.encodeClosePayload(
                     None if code == _frames.CLOSE_NO_STATUS else code))
+                self._canSend = False
             self._finish()
             events.append(CloseReceived(code, reason))
 
@@ -372,6 +374,7 @@ class WebSocketConnection:
         if not self.closeSent:
             self.closeSent = True
             self._send(OP_CLOSE, _frames.encodeClosePayload(code, reason))
+        self._canSend = False
         self.closeCode = code
         self.closeReason = reason
         self._finish()
@@ -389,7 +392,7 @@ class WebSocketConnection:
             self._write(payload)
 
     def _sendMessage(self, opcode: int, payload: bytes) -> None:
-        if self.closeSent:
+        if not self._canSend:
             return
         if self._sop is not None:
             raise UsageError("a fragmented message is being sent; finish it first")
@@ -416,7 +419,7 @@ class WebSocketConnection:
         Send one fragment of a streamed message (see
         L{rtproto.interfaces.IWebSocketConnection.sendFragment}).
         """
-        if self.closeSent:
+        if not self._canSend:
             return
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -437,7 +440,7 @@ class WebSocketConnection:
         """
         Send a L{rtproto.websocket.PreparedMessage}.
         """
-        if self.closeSent:
+        if not self._canSend:
             return
         if self._sop is not None:
             raise UsageError("a fragmented message is being sent; finish it first")
@@ -458,7 +461,7 @@ class WebSocketConnection:
         """
         if len(payload) > _frames.MAX_CONTROL_PAYLOAD:
             raise UsageError("ping payload over 125 bytes")
-        if not self.closeSent:
+        if self._canSend:
             self._send(OP_PING, payload)
 
     def close(self, code: "int | None" = 1000, reason: str = "") -> None:
@@ -472,10 +475,11 @@ class WebSocketConnection:
             raise UsageError(f"close code {code} may not be sent")
         if code is None and reason:
             raise UsageError("a close reason needs a close code")
-        if self.closeSent:
+        if not self._canSend:
             return
         self.closeSent = True
         self._send(OP_CLOSE, _frames.encodeClosePayload(code, reason))
+        self._canSend = False
         self.state = CLOSING
         self._nextPing = self._pongDeadline = None
         self._closeTimerPending = True
@@ -489,6 +493,7 @@ class WebSocketConnection:
             self.closeReason = ""
         self.state = CLOSED
         self._reading = False
+        self._canSend = False
         self._nextPing = self._pongDeadline = self._closeDeadline = None
         self._closeTimerPending = False
         if self._codec is not None:
@@ -535,7 +540,7 @@ class WebSocketConnection:
         if self._pongDeadline is not None and now >= self._pongDeadline:
             self.fail(_frames.CLOSE_INTERNAL_ERROR, "ping timeout")
             return
-        if self._nextPing is not None and now >= self._nextPing and not self.closeSent:
+        if self._nextPing is not None and now >= self._nextPing and self._canSend:
             self._pingCount += 1
             self._send(OP_PING, str(self._pingCount).encode("ascii"))
             self._nextPing = now + self._pingInterval

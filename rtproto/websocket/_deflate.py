@@ -100,7 +100,7 @@ def _splitOutsideQuotes(value: str, sep: str) -> "list[str]":
 
 
 def _bits(value: "str | None") -> "int | None":
-    if value is None or not value.isdigit() or (len(value) > 1 and value[0] == "0"):
+    if value is None or not (value.isascii() and value.isdigit()) or (len(value) > 1 and value[0] == "0"):
         return None
     n = int(value)
     return n if 8 <= n <= 15 else None

@@ -109,7 +109,7 @@ def checkRequest(
         raise HandshakeError(
             "unsupported Sec-WebSocket-Version (13 is supported)",
             426,
-            [("Sec-WebSocket-Version", "13")],
+            [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")],
         )
     keys = headers.get("sec-websocket-key", [])
     if len(keys) != 1:
@@ -254,7 +254,12 @@ class ClientHandshake:
     def _checkResponse(self, head: str) -> None:
         lines = head.split("\r\n")
         parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        if (
+            len(parts) < 2
+            or not parts[0].startswith("HTTP/1.")
+            or len(parts[1]) != 3
+            or not (parts[1].isascii() and parts[1].isdigit())
+        ):
             raise HandshakeError(f"malformed status line {lines[0]!r}")
         self.status = int(parts[1])
         for line in lines[1:]:

@@ -1,0 +1,3 @@
+"""
+Tests for the sans-I/O WebSocket core, L{rtproto.websocket}.
+"""
