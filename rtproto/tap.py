@@ -19,18 +19,19 @@ DEFAULT_WS = [("/ws", "echo")]
 _BACKLOG = 1024
 
 
-def _size(value: str) -> int:
-    n = int(value)
-    if n < 0:
-        raise ValueError("must be 0 or more")
-    return n
-
-
-def _seconds(value: str) -> float:
-    n = float(value)
-    if n < 0:
-        raise ValueError("must be 0 or more")
-    return n
+def _number(options, name: str, kind):
+    """
+    Convert option C{name} to a non-negative C{kind}, or fail naming it.
+    """
+    raw = options[name]
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        noun = "a whole number of bytes" if kind is int else "a number of seconds"
+        raise usage.UsageError(f"--{name} takes {noun}, 0 or more, not {raw!r}")
+    return value
 
 
 def withBacklog(description: str) -> str:
@@ -64,12 +65,12 @@ class Options(usage.Options):
     ]
 
     optParameters = [
-        ["max-message-size", None, 1 << 20, "Largest message accepted, after inflation, in bytes (0: no limit).", _size],
-        ["max-frame-size", None, 1 << 20, "Largest frame payload accepted, in bytes (0: no limit).", _size],
-        ["ping-interval", None, 20.0, "Seconds between keep-alive pings (0: none).", _seconds],
-        ["ping-timeout", None, 20.0, "Seconds to wait for a pong before closing with 1011 (0: forever).", _seconds],
-        ["open-timeout", None, 10.0, "Seconds a client may take to send its request headers.", _seconds],
-        ["close-timeout", None, 10.0, "Seconds the closing handshake may take.", _seconds],
+        ["max-message-size", None, 1 << 20, "Largest message accepted, after inflation, in bytes (0: no limit)."],
+        ["max-frame-size", None, 1 << 20, "Largest frame payload accepted, in bytes (0: no limit)."],
+        ["ping-interval", None, 20.0, "Seconds between keep-alive pings (0: none)."],
+        ["ping-timeout", None, 20.0, "Seconds to wait for a pong before closing with 1011 (0: forever)."],
+        ["open-timeout", None, 10.0, "Seconds a client may take to send its request headers."],
+        ["close-timeout", None, 10.0, "Seconds the closing handshake may take."],
         ["allowed-origins", None, "", "Comma-separated Origin allow-list, e.g. https://example.com (empty: any)."],
     ]
 
@@ -117,12 +118,12 @@ class Options(usage.Options):
             raise usage.UsageError(str(e)) from None
         origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
         self["options"] = WebSocketOptions(
-            maxMessageSize=self["max-message-size"],
-            maxFrameSize=self["max-frame-size"],
-            pingInterval=self["ping-interval"],
-            pingTimeout=self["ping-timeout"],
-            openTimeout=self["open-timeout"],
-            closeTimeout=self["close-timeout"],
+            maxMessageSize=_number(self, "max-message-size", int),
+            maxFrameSize=_number(self, "max-frame-size", int),
+            pingInterval=_number(self, "ping-interval", float),
+            pingTimeout=_number(self, "ping-timeout", float),
+            openTimeout=_number(self, "open-timeout", float),
+            closeTimeout=_number(self, "close-timeout", float),
             allowedOrigins=origins,
             compression=not self["no-compression"],
             deflate=DeflateOptions(),

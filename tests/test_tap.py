@@ -1,0 +1,117 @@
+"""
+The twistd plugin: option parsing, handler resolution, usage errors and the
+service it makes.
+"""
+
+import pytest
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import IServiceMaker
+from twisted.internet.testing import MemoryReactor
+from twisted.plugin import getPlugins
+from twisted.python import usage
+
+from rtproto import tap
+from rtproto.handlers import availablePlugins, findHandler
+from rtproto.plugins.echo import EchoHandler
+from rtproto.errors import UsageError
+
+
+def parse(*args):
+    options = tap.Options()
+    options.parseOptions(list(args))
+    return options
+
+
+def test_pluginDiscovered():
+    """
+    twistd finds the rtproto service maker through twisted.plugin.
+    """
+    makers = {m.tapname: m for m in getPlugins(IServiceMaker)}
+    assert makers["rtproto"].module == "rtproto.tap"
+
+
+def test_defaults():
+    options = parse()
+    assert options["endpoints"] == ["tcp:8080:backlog=1024"]
+    assert options["handlers"] == [("/ws", EchoHandler)]
+    ws = options["options"]
+    assert ws.maxMessageSize == 1 << 20
+    assert ws.compression is True
+    assert ws.pingInterval == 20.0
+
+
+def test_everyOption():
+    options = parse(
+        "--listen", "tcp:9000:interface=127.0.0.1",
+        "--listen", "tcp:9001:backlog=10",
+        "--ws", "/a=echo",
+        "--ws", "/b/c=rtproto.plugins.echo.EchoHandler",
+        "--max-message-size", "0",
+        "--max-frame-size", "4096",
+        "--ping-interval", "0",
+        "--ping-timeout", "5",
+        "--open-timeout", "3",
+        "--close-timeout", "2",
+        "--allowed-origins", "https://a.example, https://*.b.example",
+        "--no-compression",
+    )
+    assert options["endpoints"] == ["tcp:9000:interface=127.0.0.1:backlog=1024", "tcp:9001:backlog=10"]
+    assert options["handlers"] == [("/a", EchoHandler), ("/b/c", EchoHandler)]
+    ws = options["options"]
+    assert (ws.maxMessageSize, ws.maxFrameSize, ws.pingInterval, ws.pingTimeout) == (0, 4096, 0, 5)
+    assert (ws.openTimeout, ws.closeTimeout) == (3, 2)
+    assert ws.allowedOrigins == ("https://a.example", "https://*.b.example")
+    assert ws.compression is False
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--ws", "/x=nope"], "no websocket handler named 'nope'"),
+        (["--ws", "/x=no.such.module.Handler"], "cannot import handler"),
+        (["--ws", "nonsense"], "PATH=HANDLER"),
+        (["--max-message-size", "-1"], "max-message-size"),
+        (["--ping-interval", "soon"], "ping-interval"),
+        (["--compression", "--no-compression"], "exclude each other"),
+    ],
+)
+def test_usageErrors(args, message):
+    with pytest.raises(usage.UsageError) as e:
+        parse(*args)
+    assert message in str(e.value)
+
+
+def test_badMountIsUsageError():
+    options = parse("--ws", "ws=echo")
+    with pytest.raises(usage.UsageError) as e:
+        tap.makeService(options, MemoryReactor())
+    assert "must start with /" in str(e.value)
+
+
+def test_badEndpointIsUsageError():
+    options = parse("--listen", "bogus:1")
+    with pytest.raises(usage.UsageError) as e:
+        tap.makeService(options, MemoryReactor())
+    assert "bad --listen endpoint" in str(e.value)
+
+
+def test_oneSiteOnEveryEndpoint():
+    options = parse("--listen", "tcp:9000", "--listen", "tcp:9001")
+    service = tap.makeService(options, MemoryReactor())
+    children = list(service)
+    assert len(children) == 2
+    assert all(isinstance(c, StreamServerEndpointService) for c in children)
+    assert children[0].factory is children[1].factory
+
+
+def test_handlerPluginsListed():
+    names = [p.name for p in availablePlugins("websocket")]
+    assert "echo" in names
+    assert findHandler("echo", "websocket") is EchoHandler
+    with pytest.raises(UsageError):
+        findHandler("rtproto.plugins.echo.nothing_here", "websocket")
+
+
+def test_withBacklog():
+    assert tap.withBacklog("unix:/tmp/s") == "unix:/tmp/s"
+    assert tap.withBacklog("ssl:443:privateKey=k") == "ssl:443:privateKey=k:backlog=1024"
