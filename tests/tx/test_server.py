@@ -352,3 +352,41 @@ def test_textFrameAcrossReads():
     for b in b"".join(client.sent):
         client.send(bytes([b]))
     assert handler.calls[-1] == ("text", "split me")
+
+
+from zope.interface import implementer  # noqa: E402
+
+from rtproto.interfaces import IStreamingWebSocketHandler  # noqa: E402
+
+
+@implementer(IStreamingWebSocketHandler)
+class Streaming(RecordingHandler):
+    def messageStarted(self, isBinary):
+        self.calls.append(("start", isBinary))
+
+    def fragmentReceived(self, data):
+        self.calls.append(("piece", data))
+
+    def messageFinished(self):
+        self.calls.append(("end",))
+
+
+def test_streamingHandlerGetsPieces():
+    """
+    A handler providing IStreamingWebSocketHandler gets a message piece by
+    piece as it arrives, never whole.
+    """
+    site, reactor = makeSite(Streaming)
+    client = FakeClient(site, reactor)
+    client.send(upgradeRequest())
+    handler = RecordingHandler.instances[-1]
+    client.core.sendFragment("ab", final=False)
+    client.core.sendFragment("cd", final=True)
+    data = b"".join(client.sent)
+    client.send(data[:5])
+    client.send(data[5:])
+    assert handler.calls[0] == ("opened",)
+    assert handler.calls[1] == ("start", False)
+    assert "".join(c[1] for c in handler.calls if c[0] == "piece") == "abcd"
+    assert handler.calls[-1] == ("end",)
+    assert not any(c[0] == "text" for c in handler.calls)
