@@ -76,7 +76,9 @@ class HandshakeError(PeerError):
     """
     The opening handshake was malformed or cannot be accepted.
 
-    @ivar status: the HTTP status to answer a server-side failure with.
+    @ivar status: the HTTP status to answer a server-side failure with; on
+        the client side, the status the server answered with, or L{None}
+        when it answered none (wrong accept key, TLS failure, timeout).
     @ivar headers: extra response headers, as a list of C{(name, value)}
         pairs of L{str}.
     """
@@ -84,7 +86,7 @@ class HandshakeError(PeerError):
     def __init__(
         self,
         reason: str,
-        status: int = 400,
+        status: "int | None" = 400,
         headers: "list[tuple[str, str]] | None" = None,
     ) -> None:
         super().__init__(reason)

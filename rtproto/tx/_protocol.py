@@ -286,6 +286,9 @@ class WebSocketProtocol:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        # A transport does not close while a producer is registered (TLS is
+        # strict about it; TCP only when the producer is paused).
+        self.transport.unregisterProducer()
         self.transport.loseConnection()
         # A peer that does not read could hold the flush forever.
         self._abortTimer = self._reactor.callLater(

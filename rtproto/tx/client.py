@@ -59,7 +59,7 @@ class _ClientHandshakeProtocol(Protocol):
 
     def _timedOut(self) -> None:
         self._timer = None
-        self._fail(HandshakeError("opening handshake timed out"))
+        self._fail(HandshakeError("opening handshake timed out", None))
 
     def _fail(self, error: Exception) -> None:
         if not self._opened.called:
@@ -102,7 +102,12 @@ class _ClientHandshakeProtocol(Protocol):
     def connectionLost(self, reason) -> None:
         self._cancelTimer()
         if self._opened is not None and not self._opened.called:
-            self._opened.errback(HandshakeError(f"connection lost during the opening handshake: {reason.getErrorMessage()}"))
+            self._opened.errback(
+                HandshakeError(
+                    f"connection lost during the opening handshake: {reason.getErrorMessage()}",
+                    None,
+                )
+            )
 
 
 def connect(

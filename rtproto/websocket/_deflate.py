@@ -190,29 +190,32 @@ def acceptClient(value: str, options: DeflateOptions) -> "PerMessageDeflate | No
     @return: the codec, or L{None} when the server declined.
     @raise HandshakeError: the answer is not one the offer allows.
     """
-    exts = parseExtensions(value)
+    try:
+        exts = parseExtensions(value)
+    except HandshakeError as e:
+        raise HandshakeError(e.reason, None) from None
     if not exts:
         return None
     if len(exts) != 1 or exts[0][0] != EXTENSION_NAME:
-        raise HandshakeError(f"server accepted an extension we did not offer: {value!r}")
+        raise HandshakeError(f"server accepted an extension we did not offer: {value!r}", None)
     params = exts[0][1]
     if any(k not in _PARAMS for k in params):
-        raise HandshakeError(f"bad permessage-deflate response: {value!r}")
+        raise HandshakeError(f"bad permessage-deflate response: {value!r}", None)
     for flag in ("server_no_context_takeover", "client_no_context_takeover"):
         if flag in params and params[flag] is not None:
-            raise HandshakeError(f"bad permessage-deflate response: {value!r}")
+            raise HandshakeError(f"bad permessage-deflate response: {value!r}", None)
     if options.serverNoContextTakeover and "server_no_context_takeover" not in params:
-        raise HandshakeError("server ignored server_no_context_takeover")
+        raise HandshakeError("server ignored server_no_context_takeover", None)
     sendBits = options.clientMaxWindowBits
     if "client_max_window_bits" in params:
         bits = _bits(params["client_max_window_bits"])
         if bits is None or bits > options.clientMaxWindowBits:
-            raise HandshakeError(f"bad client_max_window_bits in {value!r}")
+            raise HandshakeError(f"bad client_max_window_bits in {value!r}", None)
         sendBits = bits
     if "server_max_window_bits" in params:
         bits = _bits(params["server_max_window_bits"])
         if bits is None or bits > options.serverMaxWindowBits:
-            raise HandshakeError(f"bad server_max_window_bits in {value!r}")
+            raise HandshakeError(f"bad server_max_window_bits in {value!r}", None)
     return PerMessageDeflate(
         sendNoContextTakeover=options.clientNoContextTakeover
         or "client_no_context_takeover" in params,

@@ -243,7 +243,7 @@ class ClientHandshake:
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self._buffer) > MAX_RESPONSE_HEAD:
-                raise HandshakeError("handshake response head too large")
+                raise HandshakeError("handshake response head too large", None)
             return None
         head, rest = self._buffer[:end], self._buffer[end + 4 :]
         self._buffer = b""
@@ -260,30 +260,30 @@ class ClientHandshake:
             or len(parts[1]) != 3
             or not (parts[1].isascii() and parts[1].isdigit())
         ):
-            raise HandshakeError(f"malformed status line {lines[0]!r}")
+            raise HandshakeError(f"malformed status line {lines[0]!r}", None)
         self.status = int(parts[1])
         for line in lines[1:]:
             name, sep, value = line.partition(":")
             if not sep:
-                raise HandshakeError(f"malformed header line {line!r}")
+                raise HandshakeError(f"malformed header line {line!r}", None)
             self.headers.setdefault(name.strip().lower(), []).append(value.strip())
         if self.status != 101:
             raise HandshakeError(f"server answered {lines[0][9:]!r} instead of 101", self.status)
         h = self.headers
         if "websocket" not in (t.lower() for t in _tokens(h.get("upgrade", []))):
-            raise HandshakeError("response lacks Upgrade: websocket")
+            raise HandshakeError("response lacks Upgrade: websocket", None)
         if "upgrade" not in (t.lower() for t in _tokens(h.get("connection", []))):
-            raise HandshakeError("response lacks Connection: Upgrade")
+            raise HandshakeError("response lacks Connection: Upgrade", None)
         if h.get("sec-websocket-accept", [None])[0] != acceptKey(self.key):
-            raise HandshakeError("wrong Sec-WebSocket-Accept")
+            raise HandshakeError("wrong Sec-WebSocket-Accept", None)
         protos = _tokens(h.get("sec-websocket-protocol", []))
         if protos:
             if len(protos) != 1 or protos[0] not in self.subprotocols:
-                raise HandshakeError(f"server chose a subprotocol we did not offer: {protos}")
+                raise HandshakeError(f"server chose a subprotocol we did not offer: {protos}", None)
             self.subprotocol = protos[0]
         exts = ", ".join(h.get("sec-websocket-extensions", []))
         if exts:
             if self.deflate is None:
-                raise HandshakeError(f"server accepted an extension we did not offer: {exts!r}")
+                raise HandshakeError(f"server accepted an extension we did not offer: {exts!r}", None)
             self.codec = _deflate.acceptClient(exts, self.deflate)
             self.extensions = exts
