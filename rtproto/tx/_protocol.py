@@ -128,7 +128,9 @@ class WebSocketProtocol:
         self._core.start(self._reactor.seconds())
         self._schedule()
         self._call(self.handler.connectionOpened, self)
-        self._afterCore()
+        core = self._core
+        if core.state is not OPEN or core.shouldDisconnect:
+            self._afterCore()
 
     def dataReceived(self, data: bytes) -> None:
         """

@@ -8,8 +8,9 @@ L{rtproto.websocket.checkRequest}; failures become HTTP answers here (426,
 C{handshake} hook may answer at once or with a L{Deferred}.
 """
 
-from twisted.internet.defer import maybeDeferred
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.pages import notFound
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -48,11 +49,25 @@ class HandshakeRequest:
         return f"<HandshakeRequest {self.uri!r} from {self.peer}>"
 
 
-def _headerDict(request) -> "dict[str, list[str]]":
-    return {
-        name.decode("latin-1").lower(): [v.decode("latin-1") for v in values]
-        for name, values in request.requestHeaders.getAllRawHeaders()
-    }
+class _HeaderView:
+    """
+    The mapping L{checkRequest} reads (lower-case name to a list of L{str}),
+    decoding only the headers it asks for.
+    """
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default=None):
+        values = self._headers.getRawHeaders(name)
+        if not values:
+            return default
+        return [v.decode("latin-1") if isinstance(v, bytes) else v for v in values]
+
+    def __contains__(self, name: str) -> bool:
+        return self._headers.hasHeader(name)
 
 
 class WebSocketResource(Resource):
@@ -82,7 +97,7 @@ class WebSocketResource(Resource):
         """
         if request.postpath not in ([], [b""]):
             return notFound().render(request)
-        headers = _headerDict(request)
+        headers = _HeaderView(request.requestHeaders)
         try:
             if request.clientproto != b"HTTP/1.1" and "upgrade" in headers:
                 raise HandshakeError("WebSocket needs HTTP/1.1")
@@ -99,10 +114,18 @@ class WebSocketResource(Resource):
             return _refuse(request, e.status, e.reason, e.headers)
         handler = self.handlerFactory()
         hreq = HandshakeRequest(request, upgrade)
-        d = maybeDeferred(handler.handshake, hreq)
-        gone = []
+        try:
+            result = handler.handshake(hreq)
+        except Exception:
+            self._deny(Failure(), request, handler, ())
+            return NOT_DONE_YET
+        if not isinstance(result, Deferred):
+            self._accept(result, request, handler, hreq, upgrade, ())
+            return NOT_DONE_YET
+        # The handler answers later; the client may be gone by then.
+        gone: list = []
         request.notifyFinish().addErrback(lambda _: gone.append(True))
-        d.addCallbacks(
+        result.addCallbacks(
             self._accept,
             self._deny,
             callbackArgs=(request, handler, hreq, upgrade, gone),

@@ -5,6 +5,8 @@ L{buildSite} puts each WebSocket handler at its path; unknown paths get 404.
 The site's channels drop a client that has not finished sending a request's
 headers within C{openTimeout} seconds of connecting (or of the previous
 response), so slow-header ("slowloris") clients cannot hold connections.
+Twisted's idle timeout (reset by every byte) stays on at L{IDLE_TIMEOUT}
+for request bodies that stall, instead of its 12-hour default.
 """
 
 from twisted.logger import Logger
@@ -18,6 +20,8 @@ from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
 
 _log = Logger()
+
+IDLE_TIMEOUT = 60.0
 
 
 class _DeadlineChannel(HTTPChannel):
@@ -124,7 +128,7 @@ def buildSite(
         if segs[-1] in parent.children:
             raise UsageError(f"{path!r} overlaps another mount")
         parent.putChild(segs[-1], WebSocketResource(factory, options, reactor))
-    site = Site(root, reactor=reactor)
+    site = Site(root, reactor=reactor, timeout=IDLE_TIMEOUT)
     site.displayTracebacks = False
     channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
     site.protocol = channelClass
