@@ -48,7 +48,7 @@ class WebSocketProtocol:
         "handler", "options", "request", "subprotocol", "extensions", "isClient",
         "_reactor", "_core", "_codec", "_streaming", "_timer", "_abortTimer",
         "_readPauses", "_backlog", "_writePaused", "_pausedBytes", "_lost",
-        "_disconnecting", "_logged", "transport", "connected",
+        "_disconnecting", "_logged", "_batch", "transport", "connected",
     )
 
     def __init__(
@@ -83,6 +83,7 @@ class WebSocketProtocol:
         self._lost = False
         self._disconnecting = False
         self._logged = False
+        self._batch: "list | None" = None
 
     # -- IProtocol -----------------------------------------------------------
 
@@ -134,14 +135,38 @@ class WebSocketProtocol:
 
     def dataReceived(self, data: bytes) -> None:
         """
-        Feed the core and deliver what it parsed.
+        Feed the core and deliver what it parsed.  What the handlers send
+        meanwhile on this connection goes to the transport in one piece.
         """
         core = self._core
         events = core.receiveData(data)
         if events:
-            self._dispatch(events)
+            batch = self._batch = []
+            core._write = batch.append
+            try:
+                self._dispatch(events)
+            finally:
+                self._flush()
         if core.state is not OPEN or core.shouldDisconnect:
             self._afterCore()
+
+    def _flush(self) -> None:
+        """
+        End a batch: restore the write sink and hand the batch over.
+        """
+        batch = self._batch
+        if batch is None:
+            return
+        self._batch = None
+        self._core._write = self._countedWrite if self._writePaused else self.transport.write
+        if batch and not self._lost:
+            if len(batch) == 1:
+                self._core._write(batch[0])
+            elif self._writePaused:
+                for data in batch:
+                    self._countedWrite(data)
+            else:
+                self.transport.writeSequence(batch)
 
     def connectionLost(self, reason=None) -> None:
         """
@@ -171,29 +196,42 @@ class WebSocketProtocol:
         handler = self.handler
         for i, ev in enumerate(events):
             kind = type(ev)
-            if kind is TextMessage:
-                result = self._call(handler.textReceived, ev.data)
-            elif kind is BinaryMessage:
-                result = self._call(handler.binaryReceived, ev.data)
-            elif kind is MessageFragment:
-                if ev.first:
-                    self._call(handler.messageStarted, ev.isBinary)
-                if ev.data:
-                    self._call(handler.fragmentReceived, ev.data)
-                result = self._call(handler.messageFinished) if ev.last else None
-            elif kind is Pong:
-                result = self._call(handler.pongReceived, ev.payload)
-            elif kind is ProtocolFailure:
-                self._core.fail(ev.code, ev.reason)
-                self._afterCore()
+            try:
+                if kind is TextMessage:
+                    result = handler.textReceived(ev.data)
+                elif kind is BinaryMessage:
+                    result = handler.binaryReceived(ev.data)
+                elif kind is MessageFragment:
+                    if ev.first:
+                        handler.messageStarted(ev.isBinary)
+                    if ev.data:
+                        handler.fragmentReceived(ev.data)
+                    result = handler.messageFinished() if ev.last else None
+                elif kind is Pong:
+                    result = handler.pongReceived(ev.payload)
+                elif kind is ProtocolFailure:
+                    self._core.fail(ev.code, ev.reason)
+                    self._afterCore()
+                    return
+                else:
+                    result = None
+            except Exception:
+                self._handlerRaised(kind.__name__)
                 return
-            else:
-                result = None
             if result is not None and self._waitFor(result):
                 self._backlog = events[i + 1 :]
                 return
             if self._lost:
                 return
+
+    def _handlerRaised(self, where: str) -> None:
+        self._log.failure(
+            "WebSocket handler {handler!r} raised handling {where}",
+            handler=self.handler,
+            where=where,
+        )
+        if not self._lost and self._core is not None:
+            self.close(_frames.CLOSE_INTERNAL_ERROR, "internal error")
 
     def _call(self, method, *args):
         try:
@@ -284,6 +322,7 @@ class WebSocketProtocol:
     def _disconnect(self) -> None:
         if self._disconnecting or self._lost:
             return
+        self._flush()
         self._disconnecting = True
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
@@ -380,7 +419,8 @@ class WebSocketProtocol:
             return
         self._writePaused = True
         self._pausedBytes = 0
-        self._core._write = self._countedWrite
+        if self._batch is None:
+            self._core._write = self._countedWrite
         self._call(self.handler.writePaused)
 
     def resumeProducing(self) -> None:
@@ -390,7 +430,8 @@ class WebSocketProtocol:
         if not self._writePaused:
             return
         self._writePaused = False
-        self._core._write = self.transport.write
+        if self._batch is None:
+            self._core._write = self.transport.write
         self._call(self.handler.writeResumed)
 
     def stopProducing(self) -> None:

@@ -34,6 +34,8 @@ from rtproto.websocket._frames import (
 )
 from rtproto.websocket._utf8 import Utf8Decoder
 
+_pack2 = _frames._pack2
+
 OPEN = "OPEN"
 CLOSING = "CLOSING"
 CLOSED = "CLOSED"
@@ -406,13 +408,24 @@ class WebSocketConnection:
         """
         Send a text message.
         """
-        self._sendMessage(OP_TEXT, text.encode("utf-8"))
+        payload = text.encode("utf-8")
+        if len(payload) < 126 and self._maskKey is None and self._codec is None and self._sop is None:
+            # Fast path: a small uncompressed server frame.
+            if self._canSend:
+                self._write(_pack2(0x81, len(payload)) + payload)
+            return
+        self._sendMessage(OP_TEXT, payload)
 
     def sendBinary(self, data: bytes) -> None:
         """
         Send a binary message.
         """
-        self._sendMessage(OP_BINARY, bytes(data))
+        payload = bytes(data)
+        if len(payload) < 126 and self._maskKey is None and self._codec is None and self._sop is None:
+            if self._canSend:
+                self._write(_pack2(0x82, len(payload)) + payload)
+            return
+        self._sendMessage(OP_BINARY, payload)
 
     def sendFragment(self, data, isBinary: bool = False, final: bool = False) -> None:
         """

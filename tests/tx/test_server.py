@@ -390,3 +390,33 @@ def test_streamingHandlerGetsPieces():
     assert "".join(c[1] for c in handler.calls if c[0] == "piece") == "abcd"
     assert handler.calls[-1] == ("end",)
     assert not any(c[0] == "text" for c in handler.calls)
+
+
+class Echo(RecordingHandler):
+    def textReceived(self, text):
+        self.connection.sendText(text)
+
+
+def test_writesCoalescedPerRead():
+    """
+    The echoes of messages that arrived in one read reach the transport in
+    one call; a violation after them closes only after they are out.
+    """
+    site, reactor = makeSite(Echo)
+    client = FakeClient(site, reactor)
+    client.send(upgradeRequest())
+    client.transport.clear()
+    calls = []
+    transport = client.transport
+    original = transport.write, transport.writeSequence
+    transport.write = lambda data: (calls.append("write"), original[0](data))
+    transport.writeSequence = lambda seq: (calls.append("writeSequence"), original[1](seq))
+    for text in ("a", "b", "c"):
+        client.core.sendText(text)
+    bad = encodeFrame(0x3, b"", maskKey=b"abcd")  # reserved opcode
+    client.send(b"".join(client.sent) + bad)
+    assert calls[0] == "writeSequence"
+    events = client.frames(transport.value())
+    assert [getattr(e, "data", None) for e in events[:3]] == ["a", "b", "c"]
+    assert isinstance(events[3], CloseReceived) and events[3].code == 1002
+    assert transport.disconnecting
