@@ -5,7 +5,7 @@ C{--listen} endpoint.
 """
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
+from twisted.application.service import MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
@@ -130,9 +130,28 @@ class Options(usage.Options):
         )
 
 
+class GracefulStop(Service):
+    """
+    On stop (after the listeners have stopped), close every WebSocket with
+    1001 and wait for them, at most C{closeTimeout} seconds.
+    """
+
+    def __init__(self, site, reactor, timeout: float) -> None:
+        self.site = site
+        self.reactor = reactor
+        self.timeout = timeout
+
+    def stopService(self):
+        """
+        Close the connections; twistd waits for the returned Deferred.
+        """
+        super().stopService()
+        return self.site.connections.closeAll(self.reactor, self.timeout)
+
+
 def makeService(options: Options, reactor=None) -> MultiService:
     """
-    The service: one site on every endpoint.
+    The service: one site on every endpoint, and a graceful stop.
     """
     if reactor is None:
         from twisted.internet import reactor
@@ -141,6 +160,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     except UsageError as e:
         raise usage.UsageError(str(e)) from None
     service = MultiService()
+    # Children stop in reverse order: listeners first, then connections.
+    GracefulStop(site, reactor, options["options"].closeTimeout or 10.0).setServiceParent(service)
     for description in options["endpoints"]:
         try:
             endpoint = serverFromString(reactor, description)

@@ -98,9 +98,8 @@ def test_badEndpointIsUsageError():
 def test_oneSiteOnEveryEndpoint():
     options = parse("--listen", "tcp:9000", "--listen", "tcp:9001")
     service = tap.makeService(options, MemoryReactor())
-    children = list(service)
+    children = [c for c in service if isinstance(c, StreamServerEndpointService)]
     assert len(children) == 2
-    assert all(isinstance(c, StreamServerEndpointService) for c in children)
     assert children[0].factory is children[1].factory
 
 
@@ -115,3 +114,11 @@ def test_handlerPluginsListed():
 def test_withBacklog():
     assert tap.withBacklog("unix:/tmp/s") == "unix:/tmp/s"
     assert tap.withBacklog("ssl:443:privateKey=k") == "ssl:443:privateKey=k:backlog=1024"
+
+
+def test_gracefulStopIsStoppedLast():
+    options = parse("--listen", "tcp:9000")
+    service = tap.makeService(options, MemoryReactor())
+    children = list(service)
+    assert isinstance(children[0], tap.GracefulStop)
+    assert children[0].site is children[1].factory

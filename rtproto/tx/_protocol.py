@@ -48,7 +48,7 @@ class WebSocketProtocol:
         "handler", "options", "request", "subprotocol", "extensions", "isClient",
         "_reactor", "_core", "_codec", "_streaming", "_timer", "_abortTimer",
         "_readPauses", "_backlog", "_writePaused", "_pausedBytes", "_lost",
-        "_disconnecting", "_logged", "_batch", "transport", "connected",
+        "_disconnecting", "_logged", "_batch", "_registry", "transport", "connected",
     )
 
     def __init__(
@@ -61,6 +61,7 @@ class WebSocketProtocol:
         request=None,
         subprotocol: "str | None" = None,
         extensions: "str | None" = None,
+        registry=None,
     ) -> None:
         self.handler = handler
         self.options = options
@@ -84,6 +85,7 @@ class WebSocketProtocol:
         self._disconnecting = False
         self._logged = False
         self._batch: "list | None" = None
+        self._registry = registry
 
     # -- IProtocol -----------------------------------------------------------
 
@@ -127,6 +129,8 @@ class WebSocketProtocol:
             closeTimeout=o.closeTimeout,
         )
         self._core.start(self._reactor.seconds())
+        if self._registry is not None:
+            self._registry.add(self)
         self._schedule()
         self._call(self.handler.connectionOpened, self)
         core = self._core
@@ -186,6 +190,8 @@ class WebSocketProtocol:
         core.connectionLost()
         self._backlog = None
         self._call(self.handler.connectionClosed, core.closeCode, core.closeReason, core.wasClean)
+        if self._registry is not None:
+            self._registry.remove(self)
 
     # -- delivering events ---------------------------------------------------
 

@@ -19,6 +19,7 @@ from zope.interface import implementer
 from rtproto.errors import ConnectionDeny, HandshakeError
 from rtproto.interfaces import IHandshakeRequest
 from rtproto.tx._protocol import WebSocketProtocol
+from rtproto.tx._registry import ConnectionRegistry
 from rtproto.tx._takeover import takeOverChannel
 from rtproto.websocket import WebSocketOptions, buildResponse, checkRequest
 from rtproto.websocket._deflate import negotiateServer
@@ -77,12 +78,20 @@ class WebSocketResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, handlerFactory, options: "WebSocketOptions | None" = None, reactor=None) -> None:
+    def __init__(
+        self,
+        handlerFactory,
+        options: "WebSocketOptions | None" = None,
+        reactor=None,
+        registry: "ConnectionRegistry | None" = None,
+    ) -> None:
         """
         @param handlerFactory: a zero-argument callable returning a new
             L{rtproto.interfaces.IWebSocketHandler} per connection.
         @param options: the L{WebSocketOptions}.
         @param reactor: the reactor for timers; the global one by default.
+        @param registry: where open connections are listed (for a graceful
+            stop); a new one by default.
         """
         super().__init__()
         if reactor is None:
@@ -90,6 +99,7 @@ class WebSocketResource(Resource):
         self.handlerFactory = handlerFactory
         self.options = options or WebSocketOptions()
         self.reactor = reactor
+        self.connections = registry if registry is not None else ConnectionRegistry()
 
     def render(self, request):
         """
@@ -158,6 +168,7 @@ class WebSocketResource(Resource):
             request=hreq,
             subprotocol=subprotocol,
             extensions=extensions,
+            registry=self.connections,
         )
         response = buildResponse(upgrade.key, subprotocol, extensions)
         takeOverChannel(request, protocol, response)

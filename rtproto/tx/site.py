@@ -16,6 +16,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from rtproto.errors import UsageError
+from rtproto.tx._registry import ConnectionRegistry
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
 
@@ -104,12 +105,15 @@ def buildSite(
     @param websockets: C{(path, handlerFactory)} pairs.
     @param options: the L{WebSocketOptions} of every WebSocket mount; its
         C{openTimeout} is also the HTTP header deadline.
+    @return: the site; its C{connections} attribute is the
+        L{ConnectionRegistry} of every WebSocket mount.
     @raise UsageError: a bad or repeated path.
     """
     if reactor is None:
         from twisted.internet import reactor
     options = options or WebSocketOptions()
     root = _Index([path for path, _ in websockets])
+    registry = ConnectionRegistry()
     seen = set()
     for path, factory in websockets:
         segs = _segments(path)
@@ -127,9 +131,10 @@ def buildSite(
             parent = child
         if segs[-1] in parent.children:
             raise UsageError(f"{path!r} overlaps another mount")
-        parent.putChild(segs[-1], WebSocketResource(factory, options, reactor))
+        parent.putChild(segs[-1], WebSocketResource(factory, options, reactor, registry))
     site = Site(root, reactor=reactor, timeout=IDLE_TIMEOUT)
     site.displayTracebacks = False
     channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
     site.protocol = channelClass
+    site.connections = registry
     return site

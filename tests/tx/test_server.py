@@ -420,3 +420,32 @@ def test_writesCoalescedPerRead():
     assert [getattr(e, "data", None) for e in events[:3]] == ["a", "b", "c"]
     assert isinstance(events[3], CloseReceived) and events[3].code == 1002
     assert transport.disconnecting
+
+
+def test_gracefulStopClosesWith1001():
+    """
+    Stopping the service closes every connection with 1001 and waits for
+    them; stragglers are aborted after the timeout.
+    """
+    site, reactor = makeSite()
+    clients = []
+    for _ in range(2):
+        client = FakeClient(site, reactor)
+        client.send(upgradeRequest())
+        client.transport.clear()
+        clients.append(client)
+    assert len(site.connections) == 2
+    done = []
+    site.connections.closeAll(reactor, 5).addCallback(done.append)
+    for client in clients:
+        events = client.frames(client.transport.value())
+        assert isinstance(events[0], CloseReceived) and events[0].code == 1001
+    # The first peer answers and goes; the second never answers.
+    clients[0].send(b"".join(clients[0].sent))
+    clients[0].transport.protocol.connectionLost(None)
+    assert done == []
+    reactor.advance(5)
+    assert clients[1].transport.disconnecting
+    clients[1].transport.protocol.connectionLost(None)
+    assert done == [None]
+    assert len(site.connections) == 0
