@@ -27,44 +27,39 @@ IDLE_TIMEOUT = 60.0
 
 class _DeadlineChannel(HTTPChannel):
     """
-    An HTTP channel with a deadline for each request's headers.
+    An HTTP channel whose one timer is a fixed deadline while a request's
+    headers arrive (bytes dribbled in do not extend it), and Twisted's usual
+    idle timeout, reset by every byte, while a body arrives.
     """
 
     headerTimeout = 10.0
-    _headerDeadline = None
+    idleTimeout = IDLE_TIMEOUT
+    _awaitingHeaders = True
 
     def connectionMade(self):
+        self.timeOut = self.headerTimeout
         super().connectionMade()
-        self._armHeaderDeadline()
 
-    def _armHeaderDeadline(self):
-        if self.headerTimeout and self._headerDeadline is None:
-            self._headerDeadline = self.callLater(self.headerTimeout, self._headersTooSlow)
-
-    def _cancelHeaderDeadline(self):
-        if self._headerDeadline is not None:
-            if self._headerDeadline.active():
-                self._headerDeadline.cancel()
-            self._headerDeadline = None
-
-    def _headersTooSlow(self):
-        self._headerDeadline = None
-        _log.info("Dropped an HTTP client that did not send its request headers in time")
-        if self.transport is not None:
-            self.transport.abortConnection()
+    def resetTimeout(self):
+        if not self._awaitingHeaders:
+            super().resetTimeout()
 
     def allHeadersReceived(self):
-        self._cancelHeaderDeadline()
+        self._awaitingHeaders = False
+        self.setTimeout(self.idleTimeout)
         super().allHeadersReceived()
 
     def requestDone(self, request):
+        # Twisted re-arms its timer with _savedTimeOut, then may parse the
+        # next pipelined request at once: be in header mode before that.
+        self._awaitingHeaders = True
+        self._savedTimeOut = self.headerTimeout
         super().requestDone(request)
-        if self.transport is not None and not self.transport.disconnecting:
-            self._armHeaderDeadline()
 
-    def connectionLost(self, reason):
-        self._cancelHeaderDeadline()
-        super().connectionLost(reason)
+    def timeoutConnection(self):
+        if self._awaitingHeaders:
+            _log.info("Dropped an HTTP client that did not send its request headers in time")
+        super().timeoutConnection()
 
 
 class _Index(Resource):
@@ -132,7 +127,7 @@ def buildSite(
         if segs[-1] in parent.children:
             raise UsageError(f"{path!r} overlaps another mount")
         parent.putChild(segs[-1], WebSocketResource(factory, options, reactor, registry))
-    site = Site(root, reactor=reactor, timeout=IDLE_TIMEOUT)
+    site = Site(root, reactor=reactor)
     site.displayTracebacks = False
     channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
     site.protocol = channelClass

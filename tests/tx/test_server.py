@@ -288,6 +288,45 @@ class TestTimers:
         reactor.advance(3)
         assert client.transport.disconnecting
 
+    def test_dribbledHeadersDoNotExtendDeadline(self):
+        """
+        A slow-header client sending a byte a second is dropped at the
+        deadline all the same.
+        """
+        site, reactor = makeSite(openTimeout=3)
+        client = FakeClient(site, reactor)
+        for byte in b"GET /ws":
+            client.send(bytes([byte]))
+            reactor.advance(0.5)
+            if client.transport.disconnecting:
+                break
+        assert client.transport.disconnecting
+        assert reactor.seconds() == 3.0
+
+    def test_stalledBodyHitsIdleTimeout(self):
+        """
+        Once headers are in, the idle timeout (reset by every byte) guards
+        the body instead.
+        """
+        from rtproto.tx.site import IDLE_TIMEOUT
+
+        site, reactor = makeSite(openTimeout=3)
+        client = FakeClient(site, reactor)
+        client.send(b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        reactor.advance(3)
+        assert not client.transport.disconnecting
+        reactor.advance(IDLE_TIMEOUT - 3)
+        assert client.transport.disconnecting
+
+    def test_keepAliveNextRequestHasHeaderDeadline(self):
+        site, reactor = makeSite(openTimeout=3)
+        client = FakeClient(site, reactor)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.transport.value().startswith(b"HTTP/1.1 200")
+        assert not client.transport.disconnecting
+        reactor.advance(3)
+        assert client.transport.disconnecting
+
 
 class Slow(RecordingHandler):
     pending: "list[Deferred]" = []
