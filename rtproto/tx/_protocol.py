@@ -30,6 +30,13 @@ from rtproto.websocket._events import (
     TextMessage,
 )
 
+# Twisted reads 64 KiB per recv and sends at most 128 KiB per writable
+# event: large messages want fewer, larger system calls.  Reads grow only
+# while a large frame is arriving, so small messages keep small buffers.
+_READ_SIZE = 64 * 1024
+_LARGE_READ_SIZE = 1024 * 1024
+_SEND_LIMIT = 1024 * 1024
+
 
 @implementer(IProtocol, ILoggingContext, IWebSocketConnection, IPushProducer)
 class WebSocketProtocol:
@@ -48,7 +55,7 @@ class WebSocketProtocol:
         "handler", "options", "request", "subprotocol", "extensions", "isClient",
         "_reactor", "_core", "_codec", "_streaming", "_timer", "_abortTimer",
         "_readPauses", "_backlog", "_writePaused", "_pausedBytes", "_lost",
-        "_disconnecting", "_logged", "_batch", "_registry", "transport", "connected",
+        "_disconnecting", "_logged", "_batch", "_registry", "_bigReads", "transport", "connected",
     )
 
     def __init__(
@@ -86,6 +93,7 @@ class WebSocketProtocol:
         self._logged = False
         self._batch: "list | None" = None
         self._registry = registry
+        self._bigReads = False
 
     # -- IProtocol -----------------------------------------------------------
 
@@ -116,6 +124,8 @@ class WebSocketProtocol:
             except OSError:  # pragma: no cover - not a TCP socket
                 pass
         transport.registerProducer(self, True)
+        if hasattr(type(transport), "SEND_LIMIT"):
+            transport.SEND_LIMIT = _SEND_LIMIT
         o = self.options
         self._core = WebSocketConnection(
             self.isClient,
@@ -144,6 +154,9 @@ class WebSocketProtocol:
         """
         core = self._core
         events = core.receiveData(data)
+        pending = core.pendingPayload
+        if pending > _READ_SIZE or self._bigReads:
+            self._sizeReads(pending)
         if events:
             batch = self._batch = []
             core._write = batch.append
@@ -153,6 +166,20 @@ class WebSocketProtocol:
                 self._flush()
         if core.state is not OPEN or core.shouldDisconnect:
             self._afterCore()
+
+    def _sizeReads(self, pending: int) -> None:
+        """
+        Read in large pieces while a large frame arrives, then go back.
+        """
+        transport = self.transport
+        if not hasattr(type(transport), "bufferSize"):
+            return
+        if pending > _READ_SIZE:
+            transport.bufferSize = min(pending, _LARGE_READ_SIZE)
+            self._bigReads = True
+        else:
+            transport.bufferSize = _READ_SIZE
+            self._bigReads = False
 
     def _flush(self) -> None:
         """

@@ -513,6 +513,14 @@ class WebSocketConnection:
             self._codec.close()
 
     @property
+    def pendingPayload(self) -> int:
+        """
+        How many payload bytes of the frame being received are still to
+        come (0 between frames): a hint for the caller's read size.
+        """
+        return self._remaining if self._inFrame else 0
+
+    @property
     def wasClean(self) -> bool:
         """
         Whether the closing handshake completed without a failure.
