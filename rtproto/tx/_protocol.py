@@ -191,9 +191,7 @@ class WebSocketProtocol:
         self._batch = None
         self._core._write = self._countedWrite if self._writePaused else self.transport.write
         if batch and not self._lost:
-            if len(batch) == 1:
-                self._core._write(batch[0])
-            elif self._writePaused:
+            if self._writePaused:
                 for data in batch:
                     self._countedWrite(data)
             else:
@@ -270,13 +268,7 @@ class WebSocketProtocol:
         try:
             return method(*args)
         except Exception:
-            self._log.failure(
-                "WebSocket handler {handler!r} raised in {method}",
-                handler=self.handler,
-                method=getattr(method, "__name__", method),
-            )
-            if not self._lost and self._core is not None:
-                self.close(_frames.CLOSE_INTERNAL_ERROR, "internal error")
+            self._handlerRaised(getattr(method, "__name__", repr(method)))
             return None
 
     def _waitFor(self, result) -> bool:

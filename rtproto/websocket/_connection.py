@@ -394,6 +394,11 @@ class WebSocketConnection:
             self._write(payload)
 
     def _sendMessage(self, opcode: int, payload: bytes) -> None:
+        if len(payload) < 126 and self._maskKey is None and self._codec is None and self._sop is None:
+            # Fast path: a small uncompressed server frame.
+            if self._canSend:
+                self._write(_pack2(0x80 | opcode, len(payload)) + payload)
+            return
         if not self._canSend:
             return
         if self._sop is not None:
@@ -408,24 +413,13 @@ class WebSocketConnection:
         """
         Send a text message.
         """
-        payload = text.encode("utf-8")
-        if len(payload) < 126 and self._maskKey is None and self._codec is None and self._sop is None:
-            # Fast path: a small uncompressed server frame.
-            if self._canSend:
-                self._write(_pack2(0x81, len(payload)) + payload)
-            return
-        self._sendMessage(OP_TEXT, payload)
+        self._sendMessage(OP_TEXT, text.encode("utf-8"))
 
     def sendBinary(self, data: bytes) -> None:
         """
         Send a binary message.
         """
-        payload = bytes(data)
-        if len(payload) < 126 and self._maskKey is None and self._codec is None and self._sop is None:
-            if self._canSend:
-                self._write(_pack2(0x82, len(payload)) + payload)
-            return
-        self._sendMessage(OP_BINARY, payload)
+        self._sendMessage(OP_BINARY, bytes(data))
 
     def sendFragment(self, data, isBinary: bool = False, final: bool = False) -> None:
         """
