@@ -190,6 +190,78 @@ class IStreamingWebSocketHandler(IWebSocketHandler):
         """
 
 
+class IEngineIOSocket(Interface):
+    """
+    One engine.io session (one client), as its handler sees it.  It keeps
+    its identity across the polling to WebSocket upgrade.
+
+    Sending after the session closed is silently ignored.
+    """
+
+    sid = Attribute("The session id, L{str}.")
+    protocol = Attribute("The engine.io protocol revision: C{3} or C{4}.")
+    transport = Attribute("The current transport: C{'polling'} or C{'websocket'}.")
+    request = Attribute("The L{IEngineIORequest} that opened the session.")
+    closed = Attribute("L{True} once the session is closed.")
+
+    def send(data):
+        """
+        Send one message: L{str} arrives as a string, L{bytes} as binary.
+        """
+
+    def close():
+        """
+        Close the session: the client is told (a close packet), then the
+        transport is closed.
+        """
+
+
+class IEngineIORequest(Interface):
+    """
+    What an engine.io handler sees of the HTTP request that opened a session.
+    """
+
+    path = Attribute("The request path, L{bytes}, without the query string.")
+    args = Attribute("Query arguments: L{dict} of L{bytes} to L{list} of L{bytes}.")
+    headers = Attribute("The request headers, a L{twisted.web.http_headers.Headers}.")
+    peer = Attribute("The peer's address, an L{twisted.internet.interfaces.IAddress}.")
+    isSecure = Attribute("L{True} when the connection is over TLS.")
+
+
+class IEngineIOHandler(Interface):
+    """
+    The application side of one engine.io session, made by a handler factory
+    (a zero-argument callable) for each new session.
+
+    Subclass L{rtproto.engineio.EngineIOHandler}, which provides no-op
+    versions of every method.
+    """
+
+    def connectionOpened(socket):
+        """
+        The session is open; C{socket} is its L{IEngineIOSocket}.
+        """
+
+    def messageReceived(data):
+        """
+        The client sent a message: L{str} for a string, L{bytes} for binary.
+        """
+
+    def transportUpgraded(transport):
+        """
+        The session moved to another transport (C{'websocket'}).
+        """
+
+    def connectionClosed(reason):
+        """
+        The session is closed, for C{reason}: one of C{'transport close'}
+        (the client went away), C{'client close'} (it sent a close packet),
+        C{'server close'}, C{'ping timeout'}, C{'transport error'} (the
+        client broke the protocol or a limit) or C{'buffer full'} (it did not
+        read what we sent).
+        """
+
+
 class IHandlerPlugin(Interface):
     """
     A named handler that the operator can mount by name, found with
@@ -197,6 +269,6 @@ class IHandlerPlugin(Interface):
     """
 
     name = Attribute("The name used on the command line, L{str}.")
-    transport = Attribute("Which transport it serves: C{'websocket'}.")
+    transport = Attribute("Which transport it serves: C{'websocket'} or C{'engineio'}.")
     description = Attribute("One line for C{--help} listings.")
     handlerFactory = Attribute("A zero-argument callable returning a new handler.")
