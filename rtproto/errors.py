@@ -7,7 +7,8 @@ The one exception tree of rtproto, split by whose fault a failure is.
   the reply the protocol calls for, so the code that maps failures to the wire
   (one place per protocol) never has to guess:
   a WebSocket close code (L{ProtocolViolation.closeCode}), or an HTTP status
-  and headers for a failed opening handshake (L{HandshakeError.status}).
+  and headers for a failed opening handshake (L{HandshakeError.status}), or an
+  engine.io error code and HTTP status (L{EngineIOError.code}).
 - L{ConnectionDeny}: not an error of anybody's; a handler's deliberate refusal
   of an opening handshake, with the HTTP status to answer.
 """
@@ -92,6 +93,42 @@ class HandshakeError(PeerError):
         super().__init__(reason)
         self.status = status
         self.headers = list(headers or ())
+
+
+class EngineIOError(PeerError):
+    """
+    An engine.io request cannot be served: answered with HTTP C{status} and
+    the JSON body C{{"code": code, "message": message}}.
+
+    @ivar code: the engine.io error code, one of the class constants.
+    @ivar message: the standard message for C{code}, sent to the client.
+    @ivar reason: what exactly was wrong, for the log.
+    @ivar status: the HTTP status: 400, 403 (code 4) or 413 (body too large).
+    """
+
+    UNKNOWN_TRANSPORT = 0
+    UNKNOWN_SID = 1
+    BAD_HANDSHAKE_METHOD = 2
+    BAD_REQUEST = 3
+    FORBIDDEN = 4
+    UNSUPPORTED_PROTOCOL_VERSION = 5
+
+    MESSAGES = {
+        0: "Transport unknown",
+        1: "Session ID unknown",
+        2: "Bad handshake method",
+        3: "Bad request",
+        4: "Forbidden",
+        5: "Unsupported protocol version",
+    }
+
+    def __init__(self, code: int, reason: "str | None" = None, status: "int | None" = None) -> None:
+        self.code = code
+        self.message = self.MESSAGES[code]
+        super().__init__(reason or self.message)
+        if status is None:
+            status = 403 if code == self.FORBIDDEN else 400
+        self.status = status
 
 
 class ConnectionDeny(RtprotoError):

@@ -9,6 +9,7 @@ from twisted.application.service import MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
+from rtproto.engineio import EngineIOOptions
 from rtproto.errors import UsageError
 from rtproto.handlers import availablePlugins, findHandler
 from rtproto.tx.site import buildSite
@@ -53,8 +54,8 @@ class Options(usage.Options):
 
     synopsis = "[options]"
     longdesc = (
-        "Serve WebSocket handlers on one HTTP port. Without --ws, the built-in "
-        "echo handler is mounted at /ws. HANDLER is a plugin name "
+        "Serve WebSocket and engine.io handlers on one HTTP port. Without --ws, "
+        "the built-in echo handler is mounted at /ws. HANDLER is a plugin name "
         "(see --list-handlers) or a dotted path package.module.Name."
     )
 
@@ -62,6 +63,11 @@ class Options(usage.Options):
         ["compression", None, "Negotiate permessage-deflate (the default)."],
         ["no-compression", None, "Do not negotiate permessage-deflate."],
         ["list-handlers", None, "List the installed handler plugins and exit."],
+        ["no-eio-upgrades", None, "engine.io: do not let polling sessions upgrade to WebSocket."],
+        ["no-eio3", None, "engine.io: refuse protocol v3 clients (socket.io v2)."],
+        ["cors-credentials", None, "engine.io: allow credentials in CORS requests."],
+        ["no-http-compression", None, "engine.io: do not gzip/deflate polling responses."],
+        ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
     ]
 
     optParameters = [
@@ -72,12 +78,19 @@ class Options(usage.Options):
         ["open-timeout", None, 10.0, "Seconds a client may take to send its request headers."],
         ["close-timeout", None, 10.0, "Seconds the closing handshake may take."],
         ["allowed-origins", None, "", "Comma-separated Origin allow-list, e.g. https://example.com (empty: any)."],
+        ["eio-ping-interval", None, 25.0, "engine.io: seconds between heartbeats."],
+        ["eio-ping-timeout", None, 20.0, "engine.io: seconds to wait for a heartbeat answer."],
+        ["max-http-buffer-size", None, 1_000_000, "engine.io: largest message or POST body, in bytes."],
+        ["eio-transports", None, "polling,websocket", "engine.io: comma-separated transports clients may use."],
+        ["cors-origins", None, "", "engine.io: comma-separated origins given CORS headers, or * (empty: none)."],
+        ["eio-cookie", None, "", "engine.io: name of a cookie holding the session id (empty: no cookie)."],
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self["listen"] = []
         self["ws"] = []
+        self["engineio"] = []
 
     def opt_listen(self, description: str) -> None:
         """
@@ -97,6 +110,16 @@ class Options(usage.Options):
             raise usage.UsageError(f"--ws takes PATH=HANDLER, not {mount!r}")
         self["ws"].append((path, name))
 
+    def opt_engineio(self, mount: str) -> None:
+        """
+        Mount an engine.io handler: PATH=HANDLER, e.g. /engine.io/=echo
+        (repeatable).
+        """
+        path, sep, name = mount.partition("=")
+        if not sep or not path or not name:
+            raise usage.UsageError(f"--engineio takes PATH=HANDLER, not {mount!r}")
+        self["engineio"].append((path, name))
+
     def postOptions(self) -> None:
         """
         Check the options and resolve the handlers, so that mistakes are
@@ -114,8 +137,10 @@ class Options(usage.Options):
             self["handlers"] = [
                 (path, findHandler(name, "websocket")) for path, name in (self["ws"] or DEFAULT_WS)
             ]
+            self["engineioHandlers"] = [(path, findHandler(name, "engineio")) for path, name in self["engineio"]]
         except UsageError as e:
             raise usage.UsageError(str(e)) from None
+        self["engineioOptions"] = self._engineioOptions()
         origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
         self["options"] = WebSocketOptions(
             maxMessageSize=_number(self, "max-message-size", int),
@@ -128,6 +153,30 @@ class Options(usage.Options):
             compression=not self["no-compression"],
             deflate=DeflateOptions(),
         )
+
+
+    def _engineioOptions(self) -> EngineIOOptions:
+        interval = _number(self, "eio-ping-interval", float)
+        timeout = _number(self, "eio-ping-timeout", float)
+        if not interval or not timeout:
+            raise usage.UsageError("--eio-ping-interval and --eio-ping-timeout must be above 0")
+        transports = tuple(t.strip() for t in self["eio-transports"].split(",") if t.strip())
+        try:
+            return EngineIOOptions(
+                pingInterval=interval,
+                pingTimeout=timeout,
+                maxHttpBufferSize=_number(self, "max-http-buffer-size", int),
+                transports=transports,
+                allowUpgrades=not self["no-eio-upgrades"],
+                allowEIO3=not self["no-eio3"],
+                corsOrigins=tuple(o.strip() for o in self["cors-origins"].split(",") if o.strip()),
+                corsCredentials=bool(self["cors-credentials"]),
+                cookie=self["eio-cookie"] or None,
+                httpCompression=not self["no-http-compression"],
+                perMessageDeflate=bool(self["eio-ws-compression"]),
+            )
+        except ValueError as e:
+            raise usage.UsageError(f"--eio-transports: {e}") from None
 
 
 class GracefulStop(Service):
@@ -156,7 +205,13 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if reactor is None:
         from twisted.internet import reactor
     try:
-        site = buildSite(options["handlers"], options["options"], reactor)
+        site = buildSite(
+            options["handlers"],
+            options["options"],
+            reactor,
+            engineio=options.get("engineioHandlers", []),
+            engineioOptions=options.get("engineioOptions"),
+        )
     except UsageError as e:
         raise usage.UsageError(str(e)) from None
     service = MultiService()

@@ -1,7 +1,9 @@
 """
-The built-in C{echo} WebSocket handler: sends every message back as it came.
+The built-in C{echo} handlers, for WebSocket and for engine.io: they send
+every message back as it came.
 """
 
+from rtproto.engineio import EngineIOHandler
 from rtproto.handlers import HandlerPlugin
 from rtproto.websocket import WebSocketHandler
 
@@ -38,4 +40,17 @@ class EchoHandler(WebSocketHandler):
         self.connection.resumeReading()
 
 
+class EngineIOEchoHandler(EngineIOHandler):
+    """
+    Echo engine.io messages: strings as strings, binary as binary.
+    """
+
+    def messageReceived(self, data):
+        """
+        Send the message back.
+        """
+        self.socket.send(data)
+
+
 echo = HandlerPlugin("echo", "websocket", EchoHandler, "sends every message back")
+eioEcho = HandlerPlugin("echo", "engineio", EngineIOEchoHandler, "sends every engine.io message back")

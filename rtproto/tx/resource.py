@@ -107,6 +107,15 @@ class WebSocketResource(Resource):
         """
         if request.postpath not in ([], [b""]):
             return notFound().render(request)
+        return self.upgrade(request, self.handlerFactory)
+
+    def upgrade(self, request, handlerFactory):
+        """
+        Upgrade C{request} to a WebSocket connection served by a handler
+        from C{handlerFactory}, or answer why not.
+
+        @return: a body to answer with, or C{NOT_DONE_YET}.
+        """
         headers = _HeaderView(request.requestHeaders)
         try:
             if request.clientproto != b"HTTP/1.1" and "upgrade" in headers:
@@ -122,7 +131,7 @@ class WebSocketResource(Resource):
                     reason=e.reason,
                 )
             return _refuse(request, e.status, e.reason, e.headers)
-        handler = self.handlerFactory()
+        handler = handlerFactory()
         hreq = HandshakeRequest(request, upgrade)
         try:
             result = handler.handshake(hreq)

@@ -1,7 +1,10 @@
 """
 Building the one C{twisted.web} L{Site} that serves every mount of an app.
 
-L{buildSite} puts each WebSocket handler at its path; unknown paths get 404.
+L{buildSite} puts each WebSocket and engine.io handler at its path; unknown
+paths get 404.  Request bodies are read only up to the largest
+C{maxHttpBufferSize} of the engine.io mounts (1 MB without any): past
+that, the rest is discarded and the resource answers 413.
 The site's channels drop a client that has not finished sending a request's
 headers within C{openTimeout} seconds of connecting (or of the previous
 response), so slow-header ("slowloris") clients cannot hold connections.
@@ -13,16 +16,56 @@ from twisted.logger import Logger
 from twisted.web.http import HTTPChannel
 from twisted.web.pages import notFound
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import Request, Site
 
 from rtproto.errors import UsageError
+from rtproto.engineio import EngineIOOptions
 from rtproto.tx._registry import ConnectionRegistry
+from rtproto.tx.engineio import EngineIOResource
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
 
 _log = Logger()
 
 IDLE_TIMEOUT = 60.0
+DEFAULT_MAX_BODY = 1_000_000
+
+
+class BoundedRequest(Request):
+    """
+    A request that keeps at most the site's C{maxRequestBody} bytes of its
+    body; past that it discards the rest and sets C{bodyTooLarge}, for the
+    resource to answer 413.
+    """
+
+    bodyTooLarge = False
+    _bodyReceived = 0
+
+    def _limit(self) -> int:
+        return getattr(self.channel.site, "maxRequestBody", DEFAULT_MAX_BODY)
+
+    def gotLength(self, length):
+        """
+        Refuse to buffer a declared body over the limit.
+        """
+        if length is not None and length > self._limit():
+            self.bodyTooLarge = True
+            length = 0
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        """
+        Keep body bytes up to the limit.
+        """
+        if self.bodyTooLarge:
+            return
+        self._bodyReceived += len(data)
+        if self._bodyReceived > self._limit():
+            self.bodyTooLarge = True
+            self.content.seek(0)
+            self.content.truncate()
+            return
+        super().handleContentChunk(data)
 
 
 class _DeadlineChannel(HTTPChannel):
@@ -76,7 +119,7 @@ class _Index(Resource):
 
     def render_GET(self, request):
         request.setHeader("content-type", "text/plain; charset=utf-8")
-        lines = ["rtproto", ""] + [f"WebSocket: {m}" for m in self._mounts]
+        lines = ["rtproto", ""] + [f"{kind}: {path}" for kind, path in self._mounts]
         return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -93,13 +136,17 @@ def buildSite(
     websockets: "list[tuple[str, object]]",
     options: "WebSocketOptions | None" = None,
     reactor=None,
+    engineio: "list[tuple[str, object]]" = (),
+    engineioOptions: "EngineIOOptions | None" = None,
 ) -> Site:
     """
     Build the site of an app.
 
-    @param websockets: C{(path, handlerFactory)} pairs.
+    @param websockets: C{(path, handlerFactory)} pairs of WebSocket handlers.
     @param options: the L{WebSocketOptions} of every WebSocket mount; its
         C{openTimeout} is also the HTTP header deadline.
+    @param engineio: C{(path, handlerFactory)} pairs of engine.io handlers.
+    @param engineioOptions: the L{EngineIOOptions} of every engine.io mount.
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket mount.
     @raise UsageError: a bad or repeated path.
@@ -107,10 +154,12 @@ def buildSite(
     if reactor is None:
         from twisted.internet import reactor
     options = options or WebSocketOptions()
-    root = _Index([path for path, _ in websockets])
+    engineioOptions = engineioOptions or EngineIOOptions()
+    mounts = [("WebSocket", p, f) for p, f in websockets] + [("engine.io", p, f) for p, f in engineio]
+    root = _Index([(kind, path) for kind, path, _ in mounts])
     registry = ConnectionRegistry()
     seen = set()
-    for path, factory in websockets:
+    for kind, path, factory in mounts:
         segs = _segments(path)
         if tuple(segs) in seen:
             raise UsageError(f"two handlers mounted at {path!r}")
@@ -121,13 +170,19 @@ def buildSite(
             if child is None:
                 child = Resource()
                 parent.putChild(seg, child)
-            elif isinstance(child, WebSocketResource):
-                raise UsageError(f"{path!r} lies below another WebSocket mount")
+            elif child.isLeaf:
+                raise UsageError(f"{path!r} lies below another mount")
             parent = child
         if segs[-1] in parent.children:
             raise UsageError(f"{path!r} overlaps another mount")
-        parent.putChild(segs[-1], WebSocketResource(factory, options, reactor, registry))
+        if kind == "WebSocket":
+            resource = WebSocketResource(factory, options, reactor, registry)
+        else:
+            resource = EngineIOResource(factory, engineioOptions, reactor, registry)
+        parent.putChild(segs[-1], resource)
     site = Site(root, reactor=reactor)
+    site.requestFactory = BoundedRequest
+    site.maxRequestBody = engineioOptions.maxHttpBufferSize if engineio else DEFAULT_MAX_BODY
     site.displayTracebacks = False
     channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
     site.protocol = channelClass

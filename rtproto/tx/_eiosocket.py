@@ -1,0 +1,279 @@
+"""
+The Twisted side of one engine.io session: L{EngineIOSocket} is what the
+handler sends on and what the sans-I/O L{rtproto.engineio.Session} reports
+to (it keeps the session's one timer), and L{WebSocketSink} carries a
+session over a WebSocket connection (directly, or as the upgrade probe).
+"""
+
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from rtproto.errors import EngineIOError, UsageError
+from rtproto.interfaces import IEngineIORequest, IEngineIOSocket, IWebSocketHandler
+
+_log = Logger()
+
+
+@implementer(IEngineIORequest)
+class EngineIORequest:
+    """
+    A snapshot of the HTTP request that opened a session; it does not keep
+    the C{twisted.web} request alive.
+    """
+
+    __slots__ = ("path", "args", "headers", "peer", "isSecure")
+
+    def __init__(self, request) -> None:
+        self.path = request.path
+        self.args = request.args
+        self.headers = request.requestHeaders
+        self.peer = request.getClientAddress()
+        self.isSecure = request.isSecure()
+
+    def __repr__(self) -> str:
+        return f"<EngineIORequest {self.path!r} from {self.peer}>"
+
+
+@implementer(IEngineIOSocket)
+class EngineIOSocket:
+    """
+    One session as its handler sees it, and the session's listener.
+    """
+
+    __slots__ = ("session", "handler", "request", "_reactor", "_timer", "_flushCall", "__weakref__")
+
+    def __init__(self, handler, request, reactor) -> None:
+        self.session = None
+        self.handler = handler
+        self.request = request
+        self._reactor = reactor
+        self._timer = None
+        self._flushCall = None
+
+    def __repr__(self) -> str:
+        return f"<EngineIOSocket {self.session!r}>"
+
+    @property
+    def sid(self) -> str:
+        """
+        The session id.
+        """
+        return self.session.sid
+
+    @property
+    def protocol(self) -> int:
+        """
+        The engine.io protocol revision, 3 or 4.
+        """
+        return self.session.protocol
+
+    @property
+    def transport(self) -> str:
+        """
+        C{'polling'} or C{'websocket'}.
+        """
+        return self.session.transport
+
+    @property
+    def closed(self) -> bool:
+        """
+        Whether the session has closed (or is closing).
+        """
+        return self.session.state != "open"
+
+    def send(self, data) -> None:
+        """
+        Send a message: L{str} as a string, L{bytes} as binary.
+        """
+        if data.__class__ is not str and not isinstance(data, (bytes, bytearray, memoryview)):
+            raise UsageError(f"engine.io messages are str or bytes, not {type(data).__name__}")
+        if data.__class__ is not str and data.__class__ is not bytes:
+            data = bytes(data)
+        self.session.send(data)
+
+    def close(self) -> None:
+        """
+        Close the session from the server side.
+        """
+        self.session.close(self._reactor.seconds())
+        self.schedule()
+
+    # -- the session's listener ---------------------------------------------
+
+    def opened(self) -> None:
+        """
+        The session exists: tell the handler, and start the timer.
+        """
+        self._call(self.handler.connectionOpened, self)
+        self.schedule()
+
+    def messageReceived(self, data) -> None:
+        """
+        Pass a message to the handler.
+        """
+        self._call(self.handler.messageReceived, data)
+
+    def transportUpgraded(self, transport: str) -> None:
+        """
+        Tell the handler the session moved to C{transport}.
+        """
+        self._call(self.handler.transportUpgraded, transport)
+
+    def connectionClosed(self, reason: str) -> None:
+        """
+        The session closed: stop its timers, tell the handler.
+        """
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+        if self._flushCall is not None:
+            if self._flushCall.active():
+                self._flushCall.cancel()
+            self._flushCall = None
+        self._call(self.handler.connectionClosed, reason)
+
+    def wantFlush(self) -> None:
+        """
+        Answer the held GET after this reactor turn, with everything sent
+        during it.
+        """
+        if self._flushCall is None:
+            self._flushCall = self._reactor.callLater(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flushCall = None
+        self.session.flush()
+
+    def _call(self, method, *args) -> None:
+        try:
+            result = method(*args)
+        except Exception:
+            _log.failure("engine.io handler {handler!r} failed", handler=self.handler)
+            return
+        if isinstance(result, Deferred):
+            result.addErrback(
+                lambda f: _log.failure("engine.io handler {handler!r} failed", f, handler=self.handler)
+            )
+
+    # -- the timer ----------------------------------------------------------
+
+    def schedule(self) -> None:
+        """
+        Make the timer fire no later than the session's next deadline.
+        """
+        due = self.session.nextDeadline()
+        timer = self._timer
+        if due is None:
+            if timer is not None and timer.active():
+                timer.cancel()
+            self._timer = None
+            return
+        if timer is not None and timer.active():
+            if timer.getTime() <= due:
+                return
+            timer.cancel()
+        self._timer = self._reactor.callLater(max(0.0, due - self._reactor.seconds()), self._onTimer)
+
+    def _onTimer(self) -> None:
+        self._timer = None
+        self.session.tick(self._reactor.seconds())
+        if self.session.state != "closed":
+            self.schedule()
+
+
+@implementer(IWebSocketHandler)
+class WebSocketSink:
+    """
+    The WebSocket handler that carries an engine.io session: the session's
+    transport from the start (C{session} L{None} until it opens), or a probe
+    that may become its transport.
+    """
+
+    __slots__ = ("resource", "protocol", "session", "connection")
+
+    def __init__(self, resource, protocol: int, session=None) -> None:
+        self.resource = resource
+        self.protocol = protocol
+        self.session = session
+        self.connection = None
+
+    def handshake(self, request):
+        """
+        Accept (the engine.io checks were made before the upgrade).
+        """
+        return None
+
+    def connectionOpened(self, connection) -> None:
+        """
+        Open a new session on this WebSocket, or start probing an existing
+        one.
+        """
+        self.connection = connection
+        self.resource.webSocketOpened(self)
+
+    def textReceived(self, text: str) -> None:
+        """
+        A packet as a string.
+        """
+        self._received(text)
+
+    def binaryReceived(self, data: bytes) -> None:
+        """
+        A binary packet.
+        """
+        self._received(data)
+
+    def _received(self, data) -> None:
+        session = self.session
+        if session is None:
+            return
+        # No deadline comes earlier for a message: the timer stays.
+        try:
+            session.webSocketMessage(self, data, session.listener._reactor.seconds())
+        except EngineIOError as e:
+            _log.info("engine.io session {sid} broke the protocol: {reason}", sid=session.sid, reason=e.reason)
+
+    def pongReceived(self, payload: bytes) -> None:
+        """
+        engine.io has its own heartbeat.
+        """
+
+    def writePaused(self) -> None:
+        """
+        The client is slow: the WebSocket layer drops it past the session's
+        C{maxBufferSize}.
+        """
+
+    def writeResumed(self) -> None:
+        """
+        Nothing to do.
+        """
+
+    def connectionClosed(self, code, reason, wasClean) -> None:
+        """
+        The WebSocket closed.
+        """
+        if self.session is not None:
+            self.session.webSocketClosed(self)
+
+    # -- the session's sink -------------------------------------------------
+
+    def sendText(self, text: str) -> None:
+        """
+        Send a packet as a text frame.
+        """
+        self.connection.sendText(text)
+
+    def sendBinary(self, data: bytes) -> None:
+        """
+        Send a packet as a binary frame.
+        """
+        self.connection.sendBinary(data)
+
+    def close(self) -> None:
+        """
+        Close the WebSocket (normal closure).
+        """
+        self.connection.close(1000)
