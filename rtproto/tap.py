@@ -181,8 +181,9 @@ class Options(usage.Options):
 
 class GracefulStop(Service):
     """
-    On stop (after the listeners have stopped), close every WebSocket with
-    1001 and wait for them, at most C{closeTimeout} seconds.
+    On stop (after the listeners have stopped), close every engine.io
+    session (a close packet), then every WebSocket with 1001, and wait for
+    them, at most C{closeTimeout} seconds.
     """
 
     def __init__(self, site, reactor, timeout: float) -> None:
@@ -195,6 +196,8 @@ class GracefulStop(Service):
         Close the connections; twistd waits for the returned Deferred.
         """
         super().stopService()
+        for resource in getattr(self.site, "engineio", ()):
+            resource.closeAll()
         return self.site.connections.closeAll(self.reactor, self.timeout)
 
 

@@ -64,6 +64,14 @@ class EngineIOResource(Resource):
         self._webSockets = WebSocketResource(None, wsOptions, reactor, registry)
         self.connections = self._webSockets.connections
 
+    def closeAll(self) -> None:
+        """
+        Close every session (a graceful stop): each client gets a close
+        packet, on its WebSocket or its held GET.
+        """
+        for session in list(self.engine.sessions.values()):
+            session.listener.close()
+
     # -- routing ------------------------------------------------------------
 
     def render(self, request):

@@ -148,7 +148,8 @@ def buildSite(
     @param engineio: C{(path, handlerFactory)} pairs of engine.io handlers.
     @param engineioOptions: the L{EngineIOOptions} of every engine.io mount.
     @return: the site; its C{connections} attribute is the
-        L{ConnectionRegistry} of every WebSocket mount.
+        L{ConnectionRegistry} of every WebSocket (engine.io's included), and
+        C{engineio} lists the L{EngineIOResource}s.
     @raise UsageError: a bad or repeated path.
     """
     if reactor is None:
@@ -158,6 +159,7 @@ def buildSite(
     mounts = [("WebSocket", p, f) for p, f in websockets] + [("engine.io", p, f) for p, f in engineio]
     root = _Index([(kind, path) for kind, path, _ in mounts])
     registry = ConnectionRegistry()
+    engines = []
     seen = set()
     for kind, path, factory in mounts:
         segs = _segments(path)
@@ -179,6 +181,7 @@ def buildSite(
             resource = WebSocketResource(factory, options, reactor, registry)
         else:
             resource = EngineIOResource(factory, engineioOptions, reactor, registry)
+            engines.append(resource)
         parent.putChild(segs[-1], resource)
     site = Site(root, reactor=reactor)
     site.requestFactory = BoundedRequest
@@ -187,4 +190,5 @@ def buildSite(
     channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
     site.protocol = channelClass
     site.connections = registry
+    site.engineio = engines
     return site
