@@ -84,9 +84,15 @@ def _splitV3(buf, width: int, decode) -> list:
         raise badRequest("empty payload")
     while pos < end:
         sep = buf.find(colon, pos)
+        while width == 2 and sep >= 0 and sep % 2:
+            # A match across two code units is not a colon.
+            sep = buf.find(colon, sep + 1)
         if sep < 0:
             raise badRequest("payload without a length prefix")
-        digits = buf[pos:sep] if width == 1 else buf[pos:sep].decode("utf-16-le")
+        try:
+            digits = buf[pos:sep] if width == 1 else buf[pos:sep].decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise badRequest("bad length prefix in a payload") from None
         if not digits.isdigit() or not digits.isascii() or len(digits) > _MAX_LENGTH_DIGITS:
             raise badRequest("bad length prefix in a payload")
         start = sep + width

@@ -137,8 +137,9 @@ class Session:
                 ws.sendBinary(encodeBinaryFrame(data, self.protocol))
             return
         self._buffer.append((ptype, data))
+        # Characters or bytes: a bound, not an exact byte count.
         self._bufferedBytes += len(data)
-        if self._bufferedBytes > self.options.maxBufferSize and self.state is OPEN:
+        if ptype == MESSAGE and self._bufferedBytes > self.options.maxBufferSize:
             self._finish("buffer full")
         elif self._poll is not None and not self._flushWanted:
             self._flushWanted = True

@@ -21,6 +21,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from rtproto.engineio import POLLING, EngineIOOptions, EngineIOServer
 from rtproto.errors import ConnectionDeny, EngineIOError
+from rtproto.tx._fastpath import parseQuery
 from rtproto.tx._eiosocket import EngineIORequest, EngineIOSocket, WebSocketSink
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
@@ -81,11 +82,13 @@ class EngineIOResource(Resource):
         if request.postpath not in ([], [b""]):
             return notFound().render(request)
         method = request.method.decode("latin-1")
-        self._cors(request)
+        cors = self._cors(request)
         if method == "OPTIONS":
-            return self._preflight(request)
+            return self._preflight(request, cors)
+        # From the URI only: twisted.web mixes form-encoded bodies into args.
+        args = parseQuery(request.uri.partition(b"?")[2])
         try:
-            query = {k.decode("utf-8"): v[0].decode("utf-8") for k, v in request.args.items() if v}
+            query = {k.decode("utf-8"): v[0].decode("utf-8") for k, v in args.items() if v}
         except UnicodeDecodeError:
             return _refuse(request, EngineIOError(EngineIOError.BAD_REQUEST, "query is not UTF-8"))
         upgrade = request.getHeader("upgrade")
@@ -102,19 +105,21 @@ class EngineIOResource(Resource):
             return self._poll(request, session, query)
         return self._post(request, session, query)
 
-    def _cors(self, request) -> None:
-        origin = request.getHeader("origin")
-        allowed = self.options.corsOrigin(origin)
+    def _cors(self, request) -> bool:
+        if not self.options.corsOrigins:
+            return False
+        allowed = self.options.corsOrigin(request.getHeader("origin"))
         if allowed is None:
-            return
+            return False
         request.setHeader("access-control-allow-origin", allowed)
         if allowed != "*":
             request.setHeader("vary", "Origin")
         if self.options.corsCredentials:
             request.setHeader("access-control-allow-credentials", "true")
+        return True
 
-    def _preflight(self, request) -> bytes:
-        if not request.responseHeaders.hasHeader("access-control-allow-origin"):
+    def _preflight(self, request, cors: bool) -> bytes:
+        if not cors:
             return _refuse(request, EngineIOError(EngineIOError.FORBIDDEN, "preflight from an origin not allowed"))
         request.setResponseCode(204)
         request.setHeader("access-control-allow-methods", "GET, POST, OPTIONS")
@@ -272,7 +277,7 @@ def _compress(request, body: bytes) -> bytes:
     """
     gzip or deflate C{body} if the client accepts it.
     """
-    accepted = (request.getHeader("accept-encoding") or "").lower()
+    accepted = _acceptedEncodings(request.getHeader("accept-encoding") or "")
     if "gzip" in accepted:
         encoding, wbits = "gzip", 31
     elif "deflate" in accepted:
@@ -281,9 +286,28 @@ def _compress(request, body: bytes) -> bytes:
         return body
     compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
     request.setHeader("content-encoding", encoding)
-    vary = request.responseHeaders.getRawHeaders("vary")
-    request.setHeader("vary", f"{vary[0].decode('latin-1')}, Accept-Encoding" if vary else "Accept-Encoding")
+    request.setHeader("vary", "Origin, Accept-Encoding" if request.getHeader("origin") else "Accept-Encoding")
     return compressor.compress(body) + compressor.flush()
+
+
+def _acceptedEncodings(header: str) -> set:
+    """
+    The codings an C{Accept-Encoding} value accepts (a C{q} of 0 refuses).
+    """
+    accepted = set()
+    for item in header.lower().split(","):
+        coding, _, params = item.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            accepted.add(coding.strip())
+    return accepted
 
 
 def _refuse(request, error: EngineIOError) -> bytes:

@@ -20,6 +20,7 @@ from twisted.web.server import Request, Site
 
 from rtproto.errors import UsageError
 from rtproto.engineio import EngineIOOptions
+from rtproto.tx._fastpath import FastPathMixin
 from rtproto.tx._registry import ConnectionRegistry
 from rtproto.tx.engineio import EngineIOResource
 from rtproto.tx.resource import WebSocketResource
@@ -138,6 +139,7 @@ def buildSite(
     reactor=None,
     engineio: "list[tuple[str, object]]" = (),
     engineioOptions: "EngineIOOptions | None" = None,
+    accessLog: bool = False,
 ) -> Site:
     """
     Build the site of an app.
@@ -147,6 +149,8 @@ def buildSite(
         C{openTimeout} is also the HTTP header deadline.
     @param engineio: C{(path, handlerFactory)} pairs of engine.io handlers.
     @param engineioOptions: the L{EngineIOOptions} of every engine.io mount.
+    @param accessLog: log a line per HTTP request (off by default: a
+        polling client makes several a minute).
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket (engine.io's included), and
         C{engineio} lists the L{EngineIOResource}s.
@@ -160,6 +164,7 @@ def buildSite(
     root = _Index([(kind, path) for kind, path, _ in mounts])
     registry = ConnectionRegistry()
     engines = []
+    fastRoutes = {}
     seen = set()
     for kind, path, factory in mounts:
         segs = _segments(path)
@@ -182,12 +187,21 @@ def buildSite(
         else:
             resource = EngineIOResource(factory, engineioOptions, reactor, registry)
             engines.append(resource)
+            bare = "/" + "/".join(seg.decode("utf-8") for seg in segs)
+            fastRoutes[bare.encode("utf-8")] = resource
+            fastRoutes[bare.encode("utf-8") + b"/"] = resource
         parent.putChild(segs[-1], resource)
     site = Site(root, reactor=reactor)
     site.requestFactory = BoundedRequest
     site.maxRequestBody = engineioOptions.maxHttpBufferSize if engineio else DEFAULT_MAX_BODY
     site.displayTracebacks = False
-    channelClass = type("RtprotoChannel", (_DeadlineChannel,), {"headerTimeout": options.openTimeout})
+    site.fastRoutes = fastRoutes
+    site.accessLog = accessLog
+    if not accessLog:
+        site.log = lambda request: None
+    channelClass = type(
+        "RtprotoChannel", (FastPathMixin, _DeadlineChannel), {"headerTimeout": options.openTimeout}
+    )
     site.protocol = channelClass
     site.connections = registry
     site.engineio = engines

@@ -1,0 +1,372 @@
+"""
+A fast path through the site's HTTP channel for the small, plain requests
+that long-polling makes by the thousand.
+
+C{twisted.web} spends most of a polling round trip on generality (line
+parsing, L{Headers} objects, content-type parsing, resource traversal).
+L{FastPathChannel} reads a request head in one piece and, when the request
+is an ordinary HTTP/1.1 GET, POST or OPTIONS with a C{Content-Length} (or no
+body) for a path registered as a fast route, serves it itself with a
+L{FastRequest}: the part of L{twisted.web.server.Request} that
+L{rtproto.tx.engineio.EngineIOResource} uses.  Anything else (another path,
+HTTP/1.0, chunked bodies, C{Expect}, upgrades, repeated headers, an
+oversized head or body) is handed, bytes untouched, to C{twisted.web}, and
+the connection stays with C{twisted.web} from then on.
+"""
+
+import time
+from email.utils import formatdate
+from urllib.parse import unquote_to_bytes
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+from twisted.web.http import RESPONSES
+from twisted.web.http_headers import Headers
+from twisted.web.server import NOT_DONE_YET
+
+MAX_HEAD = 16384
+_PIPELINE_LIMIT = 65536
+_METHODS = (b"GET", b"POST", b"OPTIONS")
+_dateCache = [0, b""]
+
+
+def _date() -> bytes:
+    now = int(time.time())
+    if _dateCache[0] != now:
+        _dateCache[0] = now
+        _dateCache[1] = formatdate(now, usegmt=True).encode("ascii")
+    return _dateCache[1]
+
+
+def parseQuery(query: bytes) -> dict:
+    """
+    Parse a query string into C{{name: [values]}} of L{bytes}, as
+    L{twisted.web.http.parse_qs} does, unquoting only what needs it.
+    """
+    args: dict = {}
+    if not query:
+        return args
+    for part in query.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        if b"%" in part or b"+" in part:
+            name = unquote_to_bytes(name.replace(b"+", b" "))
+            value = unquote_to_bytes(value.replace(b"+", b" "))
+        args.setdefault(name, []).append(value)
+    return args
+
+
+class _Body:
+    """
+    The request body, with the C{read} of a file.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+
+class FastRequest:
+    """
+    One request on the fast path: what C{EngineIOResource} reads and
+    writes of a L{twisted.web.server.Request}.
+    """
+
+    __slots__ = (
+        "channel", "method", "uri", "path", "args", "clientproto", "content", "postpath",
+        "prepath", "code", "_phrase", "_headers", "_outHeaders", "_out", "finished",
+        "_disconnected", "_waiters", "_close", "sentLength", "_requestHeaders",
+    )
+
+    bodyTooLarge = False
+
+    def __init__(self, channel, method, uri, path, query, headers, body, close) -> None:
+        self.channel = channel
+        self.method = method
+        self.uri = uri
+        self.path = path
+        self.args = parseQuery(query)
+        self.clientproto = b"HTTP/1.1"
+        self.content = _Body(body)
+        self.postpath = []
+        self.prepath = []
+        self.code = 200
+        self._phrase = b"OK"
+        self._headers = headers
+        self._outHeaders = []
+        self._out = []
+        self.finished = False
+        self._disconnected = False
+        self._waiters = None
+        self._close = close
+        self.sentLength = 0
+        self._requestHeaders = None
+
+    # -- reading ------------------------------------------------------------
+
+    def getHeader(self, name):
+        """
+        A request header's value (the type of C{name}), or L{None}.
+        """
+        if name.__class__ is str:
+            value = self._headers.get(name.lower().encode("latin-1"))
+            return None if value is None else value.decode("latin-1")
+        return self._headers.get(name.lower())
+
+    @property
+    def requestHeaders(self) -> Headers:
+        """
+        The request headers as a L{Headers}, made when first asked for.
+        """
+        if self._requestHeaders is None:
+            self._requestHeaders = Headers({k: [v] for k, v in self._headers.items()})
+        return self._requestHeaders
+
+    def getClientAddress(self):
+        """
+        The peer's address.
+        """
+        return self.channel.transport.getPeer()
+
+    def isSecure(self) -> bool:
+        """
+        Whether the connection is over TLS.
+        """
+        return self.channel.isSecure()
+
+    # -- writing ------------------------------------------------------------
+
+    def setResponseCode(self, code: int, message=None) -> None:
+        """
+        Set the status.
+        """
+        self.code = code
+        self._phrase = message or RESPONSES.get(code, b"Unknown")
+
+    def setHeader(self, name, value) -> None:
+        """
+        Set a response header, replacing one of the same name.
+        """
+        if name.__class__ is str:
+            name = name.encode("latin-1")
+        if value.__class__ is str:
+            value = value.encode("latin-1")
+        lower = name.lower()
+        self._outHeaders = [(n, v) for n, v in self._outHeaders if n.lower() != lower]
+        self._outHeaders.append((name, value))
+
+    def addCookie(self, name, value, path=None, httpOnly=False, sameSite=None, **kw) -> None:
+        """
+        Add a C{Set-Cookie} header.
+        """
+        parts = [f"{name}={value}"]
+        if path:
+            parts.append(f"Path={path}")
+        if httpOnly:
+            parts.append("HttpOnly")
+        if sameSite:
+            parts.append(f"SameSite={sameSite.capitalize()}")
+        self._outHeaders.append((b"Set-Cookie", "; ".join(parts).encode("latin-1")))
+
+    def write(self, data: bytes) -> None:
+        """
+        Add to the response body (sent, with its length, on L{finish}).
+        """
+        self._out.append(data)
+
+    def finish(self) -> None:
+        """
+        Send the response.
+        """
+        if self.finished or self._disconnected:
+            return
+        self.finished = True
+        body = b"".join(self._out)
+        self._out = None
+        self.sentLength = len(body)
+        lines = [b"HTTP/1.1 %d %s" % (self.code, self._phrase), b"Date: " + _date()]
+        hasLength = False
+        for name, value in self._outHeaders:
+            if name.lower() == b"content-length":
+                hasLength = True
+            lines.append(name + b": " + value)
+        if not hasLength:
+            lines.append(b"Content-Length: %d" % len(body))
+        if self._close:
+            lines.append(b"Connection: close")
+        lines.append(b"\r\n")
+        self.channel.transport.writeSequence([b"\r\n".join(lines), body])
+        waiters, self._waiters = self._waiters, None
+        for d in waiters or ():
+            d.callback(None)
+        self.channel.fastRequestDone(self)
+
+    def notifyFinish(self) -> Deferred:
+        """
+        A L{Deferred} that fires when the response is sent, or fails when
+        the connection is lost first.
+        """
+        d = Deferred()
+        if self.finished:
+            d.callback(None)
+        elif self._disconnected:
+            d.errback(Failure(ConnectionError("connection lost")))
+        else:
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(d)
+        return d
+
+    def connectionLost(self, reason) -> None:
+        """
+        The connection went away before the response.
+        """
+        self._disconnected = True
+        waiters, self._waiters = self._waiters, None
+        for d in waiters or ():
+            d.errback(reason)
+
+
+class FastPathMixin:
+    """
+    Mixed into the site's L{twisted.web.http.HTTPChannel} subclass: serve
+    fast-route requests without C{twisted.web}'s request machinery.  The
+    site's C{fastRoutes} maps exact paths (L{bytes}) to resources.
+    """
+
+    _fast = True
+    _fastBuffer = b""
+    _fastRequest = None
+    _fastWaiting = None
+    _fastPaused = False
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Parse on the fast path while it applies; else hand over.
+        """
+        if not self._fast:
+            return super().dataReceived(data)
+        buf = self._fastBuffer + data if self._fastBuffer else data
+        self._fastBuffer = b""
+        if self._fastRequest is not None:
+            # A request is being answered: keep what follows for later.
+            self._fastBuffer = buf
+            if len(buf) > _PIPELINE_LIMIT and not self._fastPaused:
+                self._fastPaused = True
+                self.transport.pauseProducing()
+            return
+        self._fastParse(buf)
+
+    def _fastParse(self, buf: bytes) -> None:
+        site = self.site
+        routes = site.fastRoutes
+        while buf:
+            waiting = self._fastWaiting
+            if waiting is not None:
+                # A head was read; its body is still arriving.
+                length = waiting[-1]
+                if len(buf) < length:
+                    self._fastBuffer = buf
+                    self.resetTimeout()
+                    return
+                self._fastWaiting = None
+                body, buf = buf[:length], buf[length:]
+                self._fastDispatch(waiting, body)
+                if self._fastRequest is not None or not self._fast:
+                    self._fastBuffer = buf
+                    return
+                continue
+            end = buf.find(b"\r\n\r\n")
+            if end < 0 or end > MAX_HEAD:
+                if len(buf) > MAX_HEAD:
+                    return self._fastFallback(buf)
+                self._fastBuffer = buf
+                return
+            lines = buf[:end].split(b"\r\n")
+            request = lines[0].split(b" ")
+            if len(request) != 3 or request[2] != b"HTTP/1.1" or request[0] not in _METHODS:
+                return self._fastFallback(buf)
+            uri = request[1]
+            path, _, query = uri.partition(b"?")
+            resource = routes.get(path)
+            if resource is None:
+                return self._fastFallback(buf)
+            headers = {}
+            for line in lines[1:]:
+                name, sep, value = line.partition(b":")
+                if not sep or not name or name[-1:] in b" \t" or line[:1] in b" \t":
+                    return self._fastFallback(buf)
+                name = name.lower()
+                if name in headers:
+                    return self._fastFallback(buf)
+                headers[name] = value.strip()
+            if b"transfer-encoding" in headers or b"upgrade" in headers or b"expect" in headers:
+                return self._fastFallback(buf)
+            length = headers.get(b"content-length", b"0")
+            if not length.isdigit() or int(length) > site.maxRequestBody:
+                return self._fastFallback(buf)
+            length = int(length)
+            close = b"close" in headers.get(b"connection", b"").lower()
+            buf = buf[end + 4 :]
+            # Head read: the header deadline is over; a body has the idle
+            # timeout, reset as it arrives.
+            self._awaitingHeaders = False
+            self.setTimeout(self.idleTimeout)
+            self._fastWaiting = (request[0], uri, path, query, headers, close, resource, length)
+            if not buf and length:
+                return
+        if self._fastWaiting is not None and self._fastWaiting[-1] == 0:
+            waiting, self._fastWaiting = self._fastWaiting, None
+            self._fastDispatch(waiting, b"")
+
+    def _fastDispatch(self, waiting, body: bytes) -> None:
+        method, uri, path, query, headers, close, resource, _ = waiting
+        request = FastRequest(self, method, uri, path, query, headers, body, close)
+        self._fastRequest = request
+        self.setTimeout(None)
+        result = resource.render(request)
+        if result is not NOT_DONE_YET and not request.finished:
+            request.write(result)
+            request.finish()
+
+    def fastRequestDone(self, request: FastRequest) -> None:
+        """
+        A fast request was answered: log it, then go on with the
+        connection.
+        """
+        if getattr(self.site, "accessLog", False):
+            self.site.log(request)
+        self._fastRequest = None
+        if request._close:
+            self._fast = False
+            self.transport.loseConnection()
+            return
+        self._awaitingHeaders = True
+        self.setTimeout(self.headerTimeout)
+        if self._fastPaused:
+            self._fastPaused = False
+            self.transport.resumeProducing()
+        buf, self._fastBuffer = self._fastBuffer, b""
+        if buf:
+            self._fastParse(buf)
+
+    def _fastFallback(self, buf: bytes) -> None:
+        # Nothing of this request was consumed: twisted.web starts afresh.
+        self._fast = False
+        self._fastBuffer = b""
+        super().dataReceived(buf)
+
+    def connectionLost(self, reason=None) -> None:
+        """
+        Tell a fast request in progress, then C{twisted.web}.
+        """
+        request, self._fastRequest = self._fastRequest, None
+        if request is not None:
+            request.connectionLost(reason)
+        super().connectionLost(reason)

@@ -1,0 +1,3 @@
+"""
+Tests for the sans-I/O engine.io core, L{rtproto.engineio}.
+"""
