@@ -68,6 +68,7 @@ class Options(usage.Options):
         ["cors-credentials", None, "engine.io: allow credentials in CORS requests."],
         ["no-http-compression", None, "engine.io: do not gzip/deflate polling responses."],
         ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
+        ["access-log", None, "Log a line per HTTP request (off: long-polling makes many)."],
     ]
 
     optParameters = [
@@ -214,6 +215,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             reactor,
             engineio=options.get("engineioHandlers", []),
             engineioOptions=options.get("engineioOptions"),
+            accessLog=bool(options.get("access-log")),
         )
     except UsageError as e:
         raise usage.UsageError(str(e)) from None

@@ -12,7 +12,8 @@ from twisted.python import usage
 
 from rtproto import tap
 from rtproto.handlers import availablePlugins, findHandler
-from rtproto.plugins.echo import EchoHandler
+from rtproto.plugins.echo import EchoHandler, EngineIOEchoHandler
+from rtproto.tx.engineio import EngineIOResource
 from rtproto.errors import UsageError
 
 
@@ -73,6 +74,13 @@ def test_everyOption():
         (["--max-message-size", "-1"], "max-message-size"),
         (["--ping-interval", "soon"], "ping-interval"),
         (["--compression", "--no-compression"], "exclude each other"),
+        (["--engineio", "/e=nope"], "no engineio handler named 'nope'"),
+        (["--engineio", "nonsense"], "PATH=HANDLER"),
+        (["--eio-ping-interval", "0"], "must be above 0"),
+        (["--eio-ping-timeout", "x"], "eio-ping-timeout"),
+        (["--max-http-buffer-size", "-5"], "max-http-buffer-size"),
+        (["--eio-transports", "polling,carrier-pigeon"], "unknown engine.io transport"),
+        (["--eio-transports", ""], "at least one"),
     ],
 )
 def test_usageErrors(args, message):
@@ -122,3 +130,56 @@ def test_gracefulStopIsStoppedLast():
     children = list(service)
     assert isinstance(children[0], tap.GracefulStop)
     assert children[0].site is children[1].factory
+
+
+def test_engineioDefaults():
+    """
+    No engine.io mount by default; its options have the Node server's
+    defaults.
+    """
+    options = parse()
+    assert options["engineioHandlers"] == []
+    eio = options["engineioOptions"]
+    assert (eio.pingInterval, eio.pingTimeout, eio.maxHttpBufferSize) == (25, 20, 1_000_000)
+    assert eio.transports == ("polling", "websocket")
+    assert eio.allowUpgrades and eio.allowEIO3 and eio.httpCompression
+    assert not eio.perMessageDeflate and eio.cookie is None and eio.corsOrigins == ()
+
+
+def test_engineioOptions():
+    options = parse(
+        "--engineio", "/engine.io/=echo",
+        "--eio-ping-interval", "0.3",
+        "--eio-ping-timeout", "0.2",
+        "--max-http-buffer-size", "500",
+        "--eio-transports", "websocket",
+        "--no-eio-upgrades",
+        "--no-eio3",
+        "--cors-origins", "https://a.example, https://b.example",
+        "--cors-credentials",
+        "--eio-cookie", "io",
+        "--no-http-compression",
+        "--eio-ws-compression",
+    )
+    assert options["engineioHandlers"] == [("/engine.io/", EngineIOEchoHandler)]
+    eio = options["engineioOptions"]
+    assert (eio.pingInterval, eio.pingTimeout, eio.maxHttpBufferSize) == (0.3, 0.2, 500)
+    assert eio.transports == ("websocket",)
+    assert not eio.allowUpgrades and not eio.allowEIO3 and not eio.httpCompression
+    assert eio.corsOrigins == ("https://a.example", "https://b.example") and eio.corsCredentials
+    assert eio.cookie == "io" and eio.perMessageDeflate
+
+
+def test_engineioMounted():
+    options = parse("--engineio", "/engine.io/=echo", "--eio-ping-interval", "7")
+    service = tap.makeService(options, MemoryReactor())
+    site = [c for c in service if isinstance(c, StreamServerEndpointService)][0].factory
+    resource = site.resource.children[b"engine.io"]
+    assert isinstance(resource, EngineIOResource)
+    assert resource.options.pingInterval == 7
+    assert site.engineio == [resource]
+    assert site.fastRoutes[b"/engine.io/"] is resource
+
+
+def test_engineioPluginListed():
+    assert findHandler("echo", "engineio") is EngineIOEchoHandler

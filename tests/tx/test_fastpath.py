@@ -279,3 +279,22 @@ class TestParseQuery:
 
     def test_none(self):
         assert parseQuery(b"") == {}
+
+
+class TestGracefulStop:
+    """
+    Stopping the service closes every engine.io session.
+    """
+
+    def test_heldGetGetsClosePacket(self):
+        from rtproto.tap import GracefulStop
+
+        site, reactor, resource = makeEngineIOSite()
+        sid = openSession(site)
+        conn = Connection(site)
+        conn.send(get(HANDSHAKE + b"&sid=" + sid.encode()))
+        GracefulStop(site, reactor, 1.0).stopService()
+        [(status, _, body)] = conn.responses()
+        assert (status, body) == (200, b"1")
+        assert resource.engine.sessions == {}
+        assert reactor.getDelayedCalls() == [] or all(not c.active() for c in reactor.getDelayedCalls())
