@@ -297,4 +297,3 @@ class TestGracefulStop:
         [(status, _, body)] = conn.responses()
         assert (status, body) == (200, b"1")
         assert resource.engine.sessions == {}
-        assert reactor.getDelayedCalls() == [] or all(not c.active() for c in reactor.getDelayedCalls())
