@@ -71,8 +71,10 @@ class EngineIOServer:
         if transport == WEBSOCKET:
             if not isUpgrade:
                 raise EngineIOError(EngineIOError.BAD_REQUEST, "websocket request without an upgrade")
-            if not session.canUpgrade():
-                raise EngineIOError(EngineIOError.BAD_REQUEST, "session cannot upgrade now")
+            if not self.options.allowUpgrades:
+                raise EngineIOError(EngineIOError.BAD_REQUEST, "upgrades are not allowed")
+            # A WebSocket for a session that cannot upgrade now (upgraded, or
+            # probing) is accepted and closed at once, as the Node server does.
         elif session.transport != POLLING:
             raise EngineIOError(EngineIOError.BAD_REQUEST, "polling on an upgraded session")
         elif method not in ("GET", "POST"):

@@ -329,8 +329,12 @@ class Session:
             if self._poll is not None:
                 self._respond([_NOOP])
             self.upgraded = True
+            # Buffered packets (a close packet included) go on the WebSocket.
             self.attachWebSocket(sink)
-            self.listener.transportUpgraded(WEBSOCKET)
+            if self.state is CLOSING:
+                self._finish(self.closeReason)
+            else:
+                self.listener.transportUpgraded(WEBSOCKET)
         elif packet is not None and packet[0] == NOOP:
             pass
         else:
@@ -415,7 +419,11 @@ class Session:
         """
         if self.state is not OPEN:
             return
-        self._dropProbe()
+        if not self._probed:
+            self._dropProbe()
+        # A client that got 3probe polls no more: its close packet then goes
+        # with the held GET if there is one, else on the WebSocket once the
+        # client sends 5 (within the upgrade timeout).
         if self._ws is not None:
             self._enqueue(CLOSE, "")
             self._finish(reason)
@@ -444,9 +452,10 @@ class Session:
         self._bufferedBytes = 0
         self._closeDeadline = self._upgradeDeadline = self._pongDeadline = None
         if self._poll is not None:
-            # Tell a held GET the session is over.
+            # Tell a held GET the session is over (the client knows if it
+            # closed the session itself).
             responder, self._poll = self._poll, None
-            responder(*self.encodePoll([_CLOSE], self._pollJsonp))
+            responder(*self.encodePoll([_NOOP if reason == "client close" else _CLOSE], self._pollJsonp))
         self._dropProbe()
         ws, self._ws = self._ws, None
         if ws is not None:

@@ -153,18 +153,24 @@ class TestCheckRequestSession:
         server, session, listener, _ = openPolling(allowUpgrades=False)
         assert refused(server, "GET", {"EIO": "4", "transport": "websocket", "sid": session.sid}, True) == 3
 
-    def test_secondProbeRefused(self):
+    def test_secondProbePassesTheCheck(self):
         """
         "A client MUST NOT open more than one WebSocket connection per
-        session."
+        session": one that does passes the request check (the glue then
+        accepts and closes it, as the Node server and the protocol's test
+        suite expect) and the session cannot be upgraded by it.
         """
         server, session, listener, _ = openPolling()
         session.startProbe(Sink(), 0.0)
-        assert refused(server, "GET", {"EIO": "4", "transport": "websocket", "sid": session.sid}, True) == 3
+        query = {"EIO": "4", "transport": "websocket", "sid": session.sid}
+        assert server.checkRequest("GET", query, True) == (4, "websocket", session)
+        assert not session.canUpgrade()
 
     def test_webSocketSessionCannotUpgradeAgain(self):
         server, session, listener, sink, _ = openWebSocket()
-        assert refused(server, "GET", {"EIO": "4", "transport": "websocket", "sid": session.sid}, True) == 3
+        query = {"EIO": "4", "transport": "websocket", "sid": session.sid}
+        assert server.checkRequest("GET", query, True) == (4, "websocket", session)
+        assert not session.canUpgrade()
 
     def test_pollingWebSocketSession(self):
         """

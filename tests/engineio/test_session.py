@@ -658,9 +658,44 @@ class TestUpgrade:
         session.webSocketMessage(probe, "4ghost", 1.0)
         assert listener.messages == []
 
-    def test_serverCloseWhileProbingClosesProbe(self):
+    def test_serverCloseBeforeProbeClosesProbe(self):
+        server, session, listener = polling()
+        probe = Sink()
+        session.startProbe(probe, 0.0)
+        session.close(1.0)
+        assert probe.closed == 1
+
+    def test_serverCloseAfterProbeGoesWithALateGet(self):
         server, session, listener, probe = upgrading()
         session.close(1.0)
+        responder = Responder()
+        session.pollGet(responder, 1.0)
+        assert responder.body == b"1"
+        assert probe.closed == 1
+        assert listener.closedWith == ["server close"]
+
+    def test_serverCloseAfterProbeGoesOnTheWebSocket(self):
+        """
+        A client that got C{3probe} polls no more: a close packet waits for
+        its C{5} and goes on the WebSocket.
+        """
+        server, session, listener, probe = upgrading()
+        session.close(1.0)
+        assert probe.closed == 0 and listener.closedWith == []
+        session.webSocketMessage(probe, "5", 1.5)
+        assert probe.sent == ["1"]
+        assert probe.closed == 1
+        assert listener.closedWith == ["server close"]
+        assert session.sid not in server.sessions
+
+    def test_serverCloseAfterProbeWithoutUpgrade(self):
+        """
+        If the client never sends C{5}, the session still ends.
+        """
+        server, session, listener, probe = upgrading()
+        session.close(1.0)
+        session.tick(1.0 + session.options.upgradeTimeout + session.options.pingTimeout)
+        assert listener.closedWith == ["server close"]
         assert probe.closed == 1
 
     def test_upgradedTransportClosed(self):
@@ -746,6 +781,17 @@ class TestClientAndTransportClose:
         session.webSocketMessage(sink, "1", 0.0)
         assert listener.closedWith == ["client close"]
         assert sink.closed == 1
+
+    def test_clientCloseReleasesHeldGetWithNoop(self):
+        """
+        The client closed the session itself: its pending GET is released
+        with a noop, as the protocol's test suite expects.
+        """
+        server, session, listener = polling()
+        responder = held(session, 0.0)
+        session.pollData(b"1", 0.0)
+        assert responder.body == b"6"
+        assert listener.closedWith == ["client close"]
 
     def test_webSocketClosed(self):
         server, session, listener, sink, _ = openWebSocket(**OPTIONS)

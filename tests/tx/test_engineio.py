@@ -837,10 +837,19 @@ class TestUpgrade:
         handler.socket.send("m3")
         assert ws.messages() == ["3probe", "4m1", "4m2", "4m3"]
 
-    def test_secondWebSocketRefused(self):
+    def test_secondWebSocketClosed(self):
+        """
+        A second WebSocket for a session being probed is accepted and
+        closed at once (as the protocol's test suite expects); the first
+        goes on.
+        """
         site, reactor, resource, client, handler, held, ws = self.probe()
         other = WebSocketClient(site, reactor, {"EIO": "4", "transport": "websocket", "sid": client.sid})
-        assert other.status == 400
+        assert other.status == 101
+        other.messages()
+        assert other.closes == [(1000, "")]
+        ws.sendText("2probe")
+        assert ws.messages() == ["3probe"]
 
     def test_upgradeTimeout(self):
         site, reactor, resource, client, handler, held, ws = self.probe()
