@@ -19,6 +19,7 @@ from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.defer import Deferred
+from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.web.http import RESPONSES
 from twisted.web.http_headers import Headers
@@ -79,7 +80,7 @@ class FastRequest:
     """
 
     __slots__ = (
-        "channel", "method", "uri", "path", "args", "clientproto", "content", "postpath",
+        "channel", "method", "uri", "path", "_query", "_args", "clientproto", "content", "postpath",
         "prepath", "code", "_phrase", "_headers", "_outHeaders", "_out", "finished",
         "_disconnected", "_waiters", "_close", "sentLength", "_requestHeaders",
     )
@@ -91,7 +92,8 @@ class FastRequest:
         self.method = method
         self.uri = uri
         self.path = path
-        self.args = parseQuery(query)
+        self._query = query
+        self._args = None
         self.clientproto = b"HTTP/1.1"
         self.content = _Body(body)
         self.postpath = []
@@ -99,7 +101,7 @@ class FastRequest:
         self.code = 200
         self._phrase = b"OK"
         self._headers = headers
-        self._outHeaders = []
+        self._outHeaders = {}
         self._out = []
         self.finished = False
         self._disconnected = False
@@ -109,6 +111,15 @@ class FastRequest:
         self._requestHeaders = None
 
     # -- reading ------------------------------------------------------------
+
+    @property
+    def args(self) -> dict:
+        """
+        The query arguments, parsed when first asked for.
+        """
+        if self._args is None:
+            self._args = parseQuery(self._query)
+        return self._args
 
     def getHeader(self, name):
         """
@@ -157,9 +168,7 @@ class FastRequest:
             name = name.encode("latin-1")
         if value.__class__ is str:
             value = value.encode("latin-1")
-        lower = name.lower()
-        self._outHeaders = [(n, v) for n, v in self._outHeaders if n.lower() != lower]
-        self._outHeaders.append((name, value))
+        self._outHeaders[name.lower()] = (name, value)
 
     def addCookie(self, name, value, path=None, httpOnly=False, sameSite=None, **kw) -> None:
         """
@@ -172,7 +181,7 @@ class FastRequest:
             parts.append("HttpOnly")
         if sameSite:
             parts.append(f"SameSite={sameSite.capitalize()}")
-        self._outHeaders.append((b"Set-Cookie", "; ".join(parts).encode("latin-1")))
+        self._outHeaders[b"set-cookie"] = (b"Set-Cookie", "; ".join(parts).encode("latin-1"))
 
     def write(self, data: bytes) -> None:
         """
@@ -191,12 +200,10 @@ class FastRequest:
         self._out = None
         self.sentLength = len(body)
         lines = [b"HTTP/1.1 %d %s" % (self.code, self._phrase), b"Date: " + _date()]
-        hasLength = False
-        for name, value in self._outHeaders:
-            if name.lower() == b"content-length":
-                hasLength = True
+        headers = self._outHeaders
+        for name, value in headers.values():
             lines.append(name + b": " + value)
-        if not hasLength:
+        if b"content-length" not in headers:
             lines.append(b"Content-Length: %d" % len(body))
         if self._close:
             lines.append(b"Connection: close")
@@ -314,13 +321,14 @@ class FastPathMixin:
             length = int(length)
             close = b"close" in headers.get(b"connection", b"").lower()
             buf = buf[end + 4 :]
-            # Head read: the header deadline is over; a body has the idle
-            # timeout, reset as it arrives.
-            self._awaitingHeaders = False
-            self.setTimeout(self.idleTimeout)
             self._fastWaiting = (request[0], uri, path, query, headers, close, resource, length)
-            if not buf and length:
-                return
+            if len(buf) < length:
+                # The body is still arriving: the idle timeout applies, reset
+                # as it comes (the header deadline is over).
+                self._awaitingHeaders = False
+                self.setTimeout(self.idleTimeout)
+                if not buf:
+                    return
         if self._fastWaiting is not None and self._fastWaiting[-1] == 0:
             waiting, self._fastWaiting = self._fastWaiting, None
             self._fastDispatch(waiting, b"")
@@ -329,7 +337,9 @@ class FastPathMixin:
         method, uri, path, query, headers, close, resource, _ = waiting
         request = FastRequest(self, method, uri, path, query, headers, body, close)
         self._fastRequest = request
-        self.setTimeout(None)
+        if not self._awaitingHeaders:
+            self._awaitingHeaders = True
+            self.setTimeout(self.headerTimeout)
         result = resource.render(request)
         if result is not NOT_DONE_YET and not request.finished:
             request.write(result)
@@ -347,8 +357,8 @@ class FastPathMixin:
             self._fast = False
             self.transport.loseConnection()
             return
-        self._awaitingHeaders = True
-        self.setTimeout(self.headerTimeout)
+        # The header deadline for the next request starts now.
+        TimeoutMixin.resetTimeout(self)
         if self._fastPaused:
             self._fastPaused = False
             self.transport.resumeProducing()
@@ -361,6 +371,17 @@ class FastPathMixin:
         self._fast = False
         self._fastBuffer = b""
         super().dataReceived(buf)
+
+    def timeoutConnection(self) -> None:
+        """
+        The header deadline passed: drop the connection, unless it is
+        answering a request (a held GET may wait as long as the heartbeat
+        allows), in which case the deadline starts again.
+        """
+        if self._fastRequest is not None:
+            self.setTimeout(self.headerTimeout)
+            return
+        super().timeoutConnection()
 
     def connectionLost(self, reason=None) -> None:
         """
