@@ -11,7 +11,9 @@ L{FastRequest}: the part of L{twisted.web.server.Request} that
 L{rtproto.tx.engineio.EngineIOResource} uses.  Anything else (another path,
 HTTP/1.0, chunked bodies, C{Expect}, upgrades, repeated headers, an
 oversized head or body) is handed, bytes untouched, to C{twisted.web}, and
-the connection stays with C{twisted.web} from then on.
+the connection stays with C{twisted.web} from then on.  A WebSocket upgrade
+to an engine.io path is taken over from the fast path too
+(L{FastPathMixin.releaseConnection}).
 """
 
 import time
@@ -82,7 +84,7 @@ class FastRequest:
     __slots__ = (
         "channel", "method", "uri", "path", "_query", "_args", "clientproto", "content", "postpath",
         "prepath", "code", "_phrase", "_headers", "_outHeaders", "_out", "finished",
-        "_disconnected", "_waiters", "_close", "sentLength", "_requestHeaders",
+        "_disconnected", "_waiters", "_close", "sentLength", "_requestHeaders", "transport",
     )
 
     bodyTooLarge = False
@@ -109,6 +111,7 @@ class FastRequest:
         self._close = close
         self.sentLength = 0
         self._requestHeaders = None
+        self.transport = channel.transport
 
     # -- reading ------------------------------------------------------------
 
@@ -283,11 +286,13 @@ class FastPathMixin:
                     self.resetTimeout()
                     return
                 self._fastWaiting = None
-                body, buf = buf[:length], buf[length:]
+                # What follows waits in the buffer while the request is
+                # served (a WebSocket takeover claims it there).
+                body, self._fastBuffer = buf[:length], buf[length:]
                 self._fastDispatch(waiting, body)
                 if self._fastRequest is not None or not self._fast:
-                    self._fastBuffer = buf
                     return
+                buf, self._fastBuffer = self._fastBuffer, b""
                 continue
             end = buf.find(b"\r\n\r\n")
             if end < 0 or end > MAX_HEAD:
@@ -313,7 +318,9 @@ class FastPathMixin:
                 if name in headers:
                     return self._fastFallback(buf)
                 headers[name] = value.strip()
-            if b"transfer-encoding" in headers or b"upgrade" in headers or b"expect" in headers:
+            if b"transfer-encoding" in headers or b"expect" in headers:
+                return self._fastFallback(buf)
+            if b"upgrade" in headers and (request[0] != b"GET" or b"content-length" in headers):
                 return self._fastFallback(buf)
             length = headers.get(b"content-length", b"0")
             if not length.isdigit() or int(length) > site.maxRequestBody:
@@ -365,6 +372,16 @@ class FastPathMixin:
         buf, self._fastBuffer = self._fastBuffer, b""
         if buf:
             self._fastParse(buf)
+
+    def releaseConnection(self) -> bytes:
+        """
+        The connection is being taken over (a WebSocket upgrade): stop
+        parsing, and return the bytes read past the request.
+        """
+        self._fast = False
+        self._fastRequest = None
+        buf, self._fastBuffer = self._fastBuffer, b""
+        return buf
 
     def _fastFallback(self, buf: bytes) -> None:
         # Nothing of this request was consumed: twisted.web starts afresh.

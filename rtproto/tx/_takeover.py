@@ -25,6 +25,10 @@ def takeOverChannel(request, protocol, response: bytes) -> None:
     channel.setTimeout(None)
     buffered = b"".join(getattr(channel, "_dataBuffer", ()))
     channel._dataBuffer = []
+    release = getattr(channel, "releaseConnection", None)
+    if release is not None:
+        # The site's fast path (rtproto.tx._fastpath) keeps its own buffer.
+        buffered += release()
     # HTTPChannel registered itself as the transport's producer.
     transport.unregisterProducer()
     replaceProtocol(transport, protocol)

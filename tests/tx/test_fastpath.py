@@ -297,3 +297,37 @@ class TestGracefulStop:
         [(status, _, body)] = conn.responses()
         assert (status, body) == (200, b"1")
         assert resource.engine.sessions == {}
+
+
+class TestWebSocketTakeover:
+    """
+    A WebSocket upgrade to an engine.io path is taken over from the fast
+    path, with the bytes that came with it.
+    """
+
+    def test_framesInTheSameRead(self):
+        from rtproto.websocket import TextMessage, WebSocketConnection
+        from tests.tx.helpers import upgradeRequest
+
+        site, reactor, resource = makeEngineIOSite(handlerFactory=EchoHandler)
+        conn = Connection(site)
+        out = []
+        client = WebSocketConnection(True, out.append, maxMessageSize=0, maxFrameSize=0)
+        client.sendText("4hello")
+        conn.send(upgradeRequest("/engine.io/?EIO=4&transport=websocket") + b"".join(out))
+        assert not conn.channel._fast and conn.channel._fastRequest is None
+        head, _, rest = conn.transport.value().partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101 ")
+        texts = [e.data for e in client.receiveData(rest) if isinstance(e, TextMessage)]
+        assert texts[0].startswith("0{") and texts[1:] == ["4hello"]
+        assert RecordingEIOHandler.instances[-1].messages == ["hello"]
+
+    def test_upgradeWithABodyFallsBack(self):
+        from tests.tx.helpers import upgradeRequest
+
+        site, reactor, resource = makeEngineIOSite()
+        conn = Connection(site)
+        raw = upgradeRequest("/engine.io/?EIO=4&transport=websocket", extra=["Content-Length: 0"])
+        conn.send(raw)
+        assert not conn.channel._fast
+        assert conn.transport.value().startswith(b"HTTP/1.1 101 ")
