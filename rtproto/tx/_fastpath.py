@@ -99,6 +99,9 @@ class _Body:
         self.data = data
 
     def read(self) -> bytes:
+        """
+        The whole body (once).
+        """
         data, self.data = self.data, b""
         return data
 
