@@ -183,3 +183,10 @@ def test_engineioMounted():
 
 def test_engineioPluginListed():
     assert findHandler("echo", "engineio") is EngineIOEchoHandler
+
+
+def test_accessLogOffByDefault():
+    for args, expected in (((), False), (("--access-log",), True)):
+        service = tap.makeService(parse(*args), MemoryReactor())
+        site = [c for c in service if isinstance(c, StreamServerEndpointService)][0].factory
+        assert site.accessLog is expected

@@ -30,6 +30,8 @@ from twisted.web.server import NOT_DONE_YET
 
 MAX_HEAD = 16384
 _SEND_NOW_LIMIT = 65536
+# Response header names as twisted.web writes them: Content-Type.
+_CANONICAL: "dict[bytes, bytes]" = {}
 _PIPELINE_LIMIT = 65536
 _METHODS = (b"GET", b"POST", b"OPTIONS")
 _dateCache = [0, b""]
@@ -202,7 +204,11 @@ class FastRequest:
             name = name.encode("latin-1")
         if value.__class__ is str:
             value = value.encode("latin-1")
-        self._outHeaders[name.lower()] = (name, value)
+        lower = name.lower()
+        canonical = _CANONICAL.get(lower)
+        if canonical is None:
+            canonical = _CANONICAL[lower] = b"-".join(p.capitalize() for p in lower.split(b"-"))
+        self._outHeaders[lower] = (canonical, value)
 
     def addCookie(self, name, value, path=None, httpOnly=False, sameSite=None, **kw) -> None:
         """

@@ -107,6 +107,7 @@ class TestFastPathTaken:
         assert headers[b"content-type"] == b"text/plain; charset=UTF-8"
         assert b"date" in headers
         assert body.startswith(b"0{")
+        assert b"\r\nContent-Type: text/plain" in conn.transport.value()
 
     def test_mountWithoutTrailingSlash(self):
         site, reactor, resource = makeEngineIOSite()
