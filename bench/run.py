@@ -251,7 +251,7 @@ class ServerProcess:
     def __init__(self, name, options, logPath, profilePath=None):
         self.name = name
         self.port = freePort()
-        argv = SERVERS[name](options.python, self.port)
+        argv = self.command(name, options)
         if profilePath and argv[1:3] == ["-m", "twisted"]:
             argv = [argv[0], os.path.join(BENCH, "profile_twist.py"), profilePath] + argv[3:]
         env = dict(os.environ)
@@ -273,6 +273,18 @@ class ServerProcess:
         )
         self.pid = self.proc.pid
 
+    def command(self, name, options):
+        """
+        The server's argv.
+        """
+        return SERVERS[name](options.python, self.port)
+
+    def ready(self):
+        """
+        Whether the server answers what the benchmark will ask of it.
+        """
+        return wsProbe(self.port, "/ws") and wsProbe(self.port, "/broadcast")
+
     def waitReady(self, timeout=30.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -281,7 +293,7 @@ class ServerProcess:
                     f"{self.name} exited with {self.proc.returncode}; "
                     f"see {self.logPath}: {self.logTail()}"
                 )
-            if wsProbe(self.port, "/ws") and wsProbe(self.port, "/broadcast"):
+            if self.ready():
                 time.sleep(0.3)
                 return
             time.sleep(0.2)

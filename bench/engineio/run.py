@@ -53,7 +53,6 @@ BENCH = os.path.dirname(HERE)
 ROOT = os.path.dirname(BENCH)
 LOADGEN = os.path.join(HERE, "loadgen.js")
 RESULTS = os.path.join(BENCH, "results")
-PROFILE_TWIST = os.path.join(BENCH, "profile_twist.py")
 
 
 def _loadWebSocketBench():
@@ -167,64 +166,17 @@ def engineioProbe(port, timeout=2.0):
         return False
 
 
-class ServerProcess:
+class ServerProcess(wsbench.ServerProcess):
     """
     A server under test, started pinned to C{--server-core}, stopped by its
-    PID.
+    PID: the WebSocket benchmark's, with engine.io servers and readiness.
     """
 
-    def __init__(self, name, options, logPath, profilePath=None):
-        self.name = name
-        self.port = wsbench.freePort()
-        argv = SERVERS[name](options, self.port)
-        if profilePath and argv[1:3] == ["-m", "twisted"]:
-            argv = [argv[0], PROFILE_TWIST, profilePath] + argv[3:]
-        self.logPath = logPath
-        self.log = open(logPath, "ab")
-        self.log.write(f"\n=== {name} port {self.port}: {' '.join(argv)}\n".encode())
-        self.log.flush()
-        self.proc = subprocess.Popen(
-            wsbench.pinned(options.server_core, argv, options),
-            cwd=ROOT,
-            env=serverEnv(),
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=wsbench.raiseFileLimit,
-            start_new_session=True,
-        )
-        self.pid = self.proc.pid
+    def command(self, name, options):
+        return SERVERS[name](options, self.port)
 
-    def waitReady(self, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}: {self.logTail()}"
-                )
-            if engineioProbe(self.port):
-                time.sleep(0.3)
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not answering an engine.io handshake after {timeout}s")
-
-    def logTail(self, lines=3):
-        try:
-            with open(self.logPath, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-            return " | ".join(text.strip().splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
+    def ready(self):
+        return engineioProbe(self.port)
 
 
 # --------------------------------------------------------------- scenarios
