@@ -262,6 +262,30 @@ def freePort():
         return s.getsockname()[1]
 
 
+def waitForListening(process, port, timeout):
+    """
+    Wait until C{port} on 127.0.0.1 accepts connections, as long as
+    C{process} runs, at most C{timeout} seconds.
+
+    @return: L{None} once it listens, or the exit code if the process
+        exited first.
+    @raise TimeoutError: C{timeout} passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((HOST, port), timeout=1.0):
+                return None
+        except OSError:
+            pass
+        try:
+            return process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not listening on {port} after {timeout}s")
+
+
 class Child:
     """
     A child process whose output goes to a log file, ended by its own PID.
@@ -284,27 +308,16 @@ class Child:
         @raise ComplianceError: if the process exits first or C{timeout}
             passes.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection((HOST, port), timeout=1.0):
-                    return
-            except OSError:
-                pass
-            try:
-                code = self.process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                raise ComplianceError(
-                    f"{self.name} exited ({code}) before listening on {port}:\n"
-                    + self.tail()
-                )
-            if time.monotonic() > deadline:
-                raise ComplianceError(
-                    f"{self.name} not listening on {port} after {timeout}s:\n"
-                    + self.tail()
-                )
+        try:
+            code = waitForListening(self.process, port, timeout)
+        except TimeoutError:
+            raise ComplianceError(
+                f"{self.name} not listening on {port} after {timeout}s:\n" + self.tail()
+            ) from None
+        if code is not None:
+            raise ComplianceError(
+                f"{self.name} exited ({code}) before listening on {port}:\n" + self.tail()
+            )
 
     def wait(self, timeout):
         """

@@ -17,14 +17,14 @@ C{PATH} the tests that need it are skipped.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.compliance.harness import freePort, waitForListening
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -56,15 +56,6 @@ def nodePath() -> str:
     if not (HERE / "node_modules" / "engine.io-client").is_dir():
         pytest.fail("the Node peers are not installed: run npm ci --prefix tests/interop")
     return node
-
-
-def freePort() -> int:
-    """
-    A TCP port of 127.0.0.1 that was free a moment ago.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _ourEnv() -> dict:
@@ -167,21 +158,12 @@ class EngineIOServer:
         Wait until C{port} accepts connections (bounded); fail if the
         process exits first.
         """
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with socket.create_connection((HOST, port), timeout=1.0):
-                    return
-            except OSError:
-                pass
-            try:
-                code = self.process.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                raise AssertionError(f"the {self.kind} server exited ({code}) before listening:\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the {self.kind} server did not listen within {START_TIMEOUT}s:\n{self.log()}")
+        try:
+            code = waitForListening(self.process, port, START_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(f"the {self.kind} server did not listen within {START_TIMEOUT}s:\n{self.log()}") from None
+        if code is not None:
+            raise AssertionError(f"the {self.kind} server exited ({code}) before listening:\n{self.log()}")
 
     @property
     def url(self) -> str:
