@@ -21,15 +21,15 @@ from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.defer import Deferred
-from twisted.internet.tcp import Server as _tcpServer
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.web.http import RESPONSES
 from twisted.web.http_headers import Headers
 from twisted.web.server import NOT_DONE_YET
 
+from rtproto.tx._send import SEND_NOW_LIMIT, sendNow
+
 MAX_HEAD = 16384
-_SEND_NOW_LIMIT = 65536
 # Response header names as twisted.web writes them: Content-Type.
 _CANONICAL: "dict[bytes, bytes]" = {}
 _PIPELINE_LIMIT = 65536
@@ -43,32 +43,6 @@ def _date() -> bytes:
         _dateCache[0] = now
         _dateCache[1] = formatdate(now, usegmt=True).encode("ascii")
     return _dateCache[1]
-
-
-def sendNow(transport, data: bytes) -> None:
-    """
-    Write C{data} to C{transport}, sending it at once when it is a plain TCP
-    connection with nothing queued: Twisted would otherwise queue it, ask
-    the reactor for a write event (two C{epoll} changes) and send it on the
-    next loop.  Anything else, and whatever the socket does not take, goes
-    through C{transport.write} as usual, so order is kept.
-    """
-    if (
-        transport.__class__ is not _tcpServer
-        or transport._tempDataLen
-        or len(transport.dataBuffer) > transport.offset
-        or not transport.connected
-        or transport.disconnecting
-    ):
-        transport.write(data)
-        return
-    try:
-        sent = transport.socket.send(data)
-    except OSError:
-        # Would block, or failed: Twisted's own write path deals with it.
-        sent = 0
-    if sent < len(data):
-        transport.write(data[sent:])
 
 
 def parseQuery(query: bytes) -> dict:
@@ -249,7 +223,7 @@ class FastRequest:
             lines.append(b"Connection: close")
         lines.append(b"\r\n")
         head = b"\r\n".join(lines)
-        if len(body) < _SEND_NOW_LIMIT:
+        if len(body) < SEND_NOW_LIMIT:
             sendNow(self.channel.transport, head + body)
         else:
             self.channel.transport.writeSequence([head, body])

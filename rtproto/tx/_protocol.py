@@ -19,12 +19,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from rtproto.interfaces import IStreamingWebSocketHandler, IWebSocketConnection
-from rtproto.tx._fastpath import _SEND_NOW_LIMIT, sendNow
+from rtproto.tx._send import sendNow
 from rtproto.websocket import _frames
 from rtproto.websocket._connection import OPEN, WebSocketConnection
 from rtproto.websocket._events import (
     BinaryMessage,
-    CloseReceived,
     MessageFragment,
     Pong,
     ProtocolFailure,
@@ -195,8 +194,8 @@ class WebSocketProtocol:
             if self._writePaused:
                 for data in batch:
                     self._countedWrite(data)
-            elif len(batch) == 1 and len(batch[0]) < _SEND_NOW_LIMIT:
-                # One small piece: on idle TCP, send it without a reactor turn.
+            elif len(batch) == 1:
+                # On idle TCP, a small piece goes without a reactor turn.
                 sendNow(self.transport, batch[0])
             else:
                 self.transport.writeSequence(batch)

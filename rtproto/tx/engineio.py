@@ -19,7 +19,7 @@ from twisted.web.pages import notFound
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from rtproto.engineio import POLLING, EngineIOOptions, EngineIOServer
+from rtproto.engineio import POLLING, WEBSOCKET, EngineIOOptions, EngineIOServer
 from rtproto.errors import ConnectionDeny, EngineIOError
 from rtproto.tx._fastpath import parseQuery
 from rtproto.tx._eiosocket import EngineIORequest, EngineIOSocket, WebSocketSink
@@ -200,7 +200,7 @@ class EngineIOResource(Resource):
         session = sink.session
         if session is None:
             sock = EngineIOSocket(self.handlerFactory(), sink.connection.request, self.reactor)
-            session = self.engine.openSession(sink.protocol, "websocket", sock, now)
+            session = self.engine.openSession(sink.protocol, WEBSOCKET, sock, now)
             sock.session = session
             sink.session = session
             session.attachWebSocket(sink)
