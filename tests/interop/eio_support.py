@@ -35,6 +35,31 @@ CLIENT_TIMEOUT = 120.0
 APP = "tests.interop.eio_app.CommandHandler"
 SERVER_KINDS = ("reference", "rtproto")
 
+# The transports a client may use, by test parameter name.
+TRANSPORTS = {
+    "polling": ["polling"],
+    "websocket": ["websocket"],
+    "upgrade": ["polling", "websocket"],
+}
+
+# How each server names a server-side close (rtproto: IEngineIOHandler).
+SERVER_CLOSE = {"rtproto": "server close", "reference": "forced close"}
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def kind(request):
+    """
+    Which server: C{"reference"} (Node engine.io) or C{"rtproto"}.
+    """
+    return request.param
+
+
+def summaries(items) -> "list[str]":
+    """
+    C{received?} summaries as comparable strings.
+    """
+    return [json.dumps(item, sort_keys=True, ensure_ascii=False) for item in items]
+
 CONFIGS = {
     # the defaults (pingInterval 25 s, pingTimeout 20 s, 1e6 bytes)
     "default": {},

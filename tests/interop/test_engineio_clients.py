@@ -12,41 +12,16 @@ and C{upgrade} (polling, then the upgrade to WebSocket).
 Needs C{node} and C{npm ci --prefix tests/interop}.
 """
 
-import json
-
 import pytest
 
-from .eio_support import SERVER_KINDS, eioServers, runNodeClient, sequenceProblems, shorten
+from .eio_support import SERVER_CLOSE, TRANSPORTS, eioServers, kind, runNodeClient, sequenceProblems, shorten, summaries
 
 pytestmark = pytest.mark.interop
 
-__all__ = ["eioServers"]
+__all__ = ["eioServers", "kind"]
 
 CLIENTS = [pytest.param(4, id="eio4"), pytest.param(3, id="eio3")]
-TRANSPORTS = {
-    "polling": ["polling"],
-    "websocket": ["websocket"],
-    "upgrade": ["polling", "websocket"],
-}
 FIRST_TRANSPORT = {"polling": "polling", "websocket": "websocket", "upgrade": "polling"}
-
-# How each server names the close reasons (rtproto: IEngineIOHandler).
-SERVER_CLOSE = {"rtproto": "server close", "reference": "forced close"}
-
-
-@pytest.fixture(params=SERVER_KINDS)
-def kind(request):
-    """
-    Which server: C{"reference"} (Node engine.io) or C{"rtproto"}.
-    """
-    return request.param
-
-
-def summaries(items) -> "list[str]":
-    """
-    C{received?} summaries as comparable strings.
-    """
-    return [json.dumps(item, sort_keys=True, ensure_ascii=False) for item in items]
 
 
 def assertNoErrors(facts) -> None:

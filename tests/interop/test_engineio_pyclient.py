@@ -7,42 +7,19 @@ Each test runs one scenario of C{eio_pyclient.py} in a child process, which
 prints what it saw; the assertions are here.
 """
 
-import json
-
 import pytest
 
-from .eio_support import SERVER_KINDS, eioServers, runPythonClient, sequenceProblems, shorten
+from .eio_support import SERVER_CLOSE, TRANSPORTS, eioServers, kind, runPythonClient, sequenceProblems, shorten, summaries
 
 pytest.importorskip("engineio")
 pytest.importorskip("aiohttp")
 
 pytestmark = pytest.mark.interop
 
-__all__ = ["eioServers"]
+__all__ = ["eioServers", "kind"]
 
-TRANSPORTS = {
-    "polling": ["polling"],
-    "websocket": ["websocket"],
-    "upgrade": ["polling", "websocket"],
-}
 # python-engineio upgrades inside connect(): it is open on WebSocket.
 OPEN_TRANSPORT = {"polling": "polling", "websocket": "websocket", "upgrade": "websocket"}
-SERVER_CLOSE = {"rtproto": "server close", "reference": "forced close"}
-
-
-@pytest.fixture(params=SERVER_KINDS)
-def kind(request):
-    """
-    Which server: C{"reference"} (Node engine.io) or C{"rtproto"}.
-    """
-    return request.param
-
-
-def summaries(items) -> "list[str]":
-    """
-    C{received?} summaries as comparable strings.
-    """
-    return [json.dumps(item, sort_keys=True, ensure_ascii=False) for item in items]
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))
