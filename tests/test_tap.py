@@ -3,6 +3,8 @@ The twistd plugin: option parsing, handler resolution, usage errors and the
 service it makes.
 """
 
+import gc
+
 import pytest
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import IServiceMaker
@@ -129,7 +131,32 @@ def test_gracefulStopIsStoppedLast():
     service = tap.makeService(options, MemoryReactor())
     children = list(service)
     assert isinstance(children[0], tap.GracefulStop)
-    assert children[0].site is children[1].factory
+    assert children[0].site is children[-1].factory
+
+
+def test_gcTuning():
+    """
+    By default the service freezes what exists when it starts and raises
+    the youngest generation's threshold, and puts the threshold back when
+    it stops; C{--gc-threshold 0} leaves the collector alone.
+    """
+    before = gc.get_threshold()
+    service = tap.makeService(parse("--listen", "tcp:9000"), MemoryReactor())
+    tuning = [c for c in service if isinstance(c, tap.GCTuning)]
+    assert [t.threshold for t in tuning] == [tap.GC_THRESHOLD]
+    try:
+        tuning[0].startService()
+        assert gc.get_threshold() == (tap.GC_THRESHOLD,) + before[1:]
+        assert gc.get_freeze_count() > 0
+        tuning[0].stopService()
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    service = tap.makeService(parse("--listen", "tcp:9000", "--gc-threshold", "0"), MemoryReactor())
+    assert not [c for c in service if isinstance(c, tap.GCTuning)]
+    with pytest.raises(usage.UsageError, match="--gc-threshold"):
+        parse("--gc-threshold", "-1")
 
 
 def test_engineioDefaults():
