@@ -31,6 +31,7 @@ class EngineIOServer:
         self.options = options or EngineIOOptions()
         self.sessions: "dict[str, Session]" = {}
         self._newId = newId
+        self._openTemplates: "dict[tuple, str]" = {}
 
     def checkRequest(self, method: str, query, isUpgrade: bool):
         """
@@ -104,20 +105,25 @@ class EngineIOServer:
 
     def openPacket(self, sid: str, protocol: int, transport: str) -> str:
         """
-        The JSON of the open packet.
+        The JSON of the open packet.  Only the session id differs from one
+        session to the next (the options are frozen), so the rest is
+        encoded once per protocol revision and transport.
         """
-        options = self.options
-        upgrades = (
-            [WEBSOCKET]
-            if transport == POLLING and options.allowUpgrades and WEBSOCKET in options.transports
-            else []
-        )
-        body = {
-            "sid": sid,
-            "upgrades": upgrades,
-            "pingInterval": round(options.pingInterval * 1000),
-            "pingTimeout": round(options.pingTimeout * 1000),
-        }
-        if protocol == 4:
-            body["maxPayload"] = options.maxHttpBufferSize
-        return json.dumps(body, separators=(",", ":"))
+        key = (protocol, transport)
+        rest = self._openTemplates.get(key)
+        if rest is None:
+            options = self.options
+            upgrades = (
+                [WEBSOCKET]
+                if transport == POLLING and options.allowUpgrades and WEBSOCKET in options.transports
+                else []
+            )
+            body = {
+                "upgrades": upgrades,
+                "pingInterval": round(options.pingInterval * 1000),
+                "pingTimeout": round(options.pingTimeout * 1000),
+            }
+            if protocol == 4:
+                body["maxPayload"] = options.maxHttpBufferSize
+            rest = self._openTemplates[key] = json.dumps(body, separators=(",", ":"))[1:]
+        return '{"sid":' + json.dumps(sid) + "," + rest

@@ -11,6 +11,7 @@ from zope.interface import implementer
 
 from rtproto.errors import EngineIOError, UsageError
 from rtproto.interfaces import IEngineIORequest, IEngineIOSocket, IWebSocketHandler
+from rtproto.tx._fastpath import LazyHeaders, headerSource
 
 _log = Logger()
 
@@ -22,12 +23,14 @@ class EngineIORequest:
     the C{twisted.web} request alive.
     """
 
-    __slots__ = ("path", "args", "headers", "peer", "isSecure")
+    __slots__ = ("path", "args", "_headers", "peer", "isSecure")
+
+    headers = LazyHeaders()
 
     def __init__(self, request) -> None:
         self.path = request.path
         self.args = request.args
-        self.headers = request.requestHeaders
+        self._headers = headerSource(request)
         self.peer = request.getClientAddress()
         self.isSecure = request.isSecure()
 

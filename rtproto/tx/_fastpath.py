@@ -21,6 +21,7 @@ from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.defer import Deferred
+from twisted.internet.tcp import Server as _tcpServer
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.web.http import RESPONSES
@@ -62,6 +63,33 @@ def parseQuery(query: bytes) -> dict:
             value = unquote_to_bytes(value.replace(b"+", b" "))
         args.setdefault(name, []).append(value)
     return args
+
+
+def headerSource(request):
+    """
+    What a request snapshot keeps of C{request}'s headers: a fast request's
+    own dict (lower-case L{bytes} name to one value), turned into L{Headers}
+    only if somebody reads it (see L{LazyHeaders}); or C{twisted.web}'s
+    L{Headers}.
+    """
+    if request.__class__ is FastRequest:
+        return request._headers
+    return request.requestHeaders
+
+
+class LazyHeaders:
+    """
+    A descriptor for a snapshot's C{headers}: the L{Headers} made from the
+    L{headerSource} kept in the instance's C{_headers} slot, on first read.
+    """
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        headers = instance._headers
+        if headers.__class__ is dict:
+            headers = instance._headers = Headers({k: [v] for k, v in headers.items()})
+        return headers
 
 
 class _Body:
@@ -159,6 +187,10 @@ class FastRequest:
         """
         Whether the connection is over TLS.
         """
+        transport = self.transport
+        if transport.__class__ is _tcpServer and not transport.TLS:
+            # What the channel would find out through an interface lookup.
+            return False
         return self.channel.isSecure()
 
     # -- writing ------------------------------------------------------------

@@ -153,17 +153,18 @@ class WebSocketProtocol:
         meanwhile on this connection goes to the transport in one piece.
         """
         core = self._core
-        events = core.receiveData(data)
-        pending = core.pendingPayload
-        if pending > _READ_SIZE or self._bigReads:
-            self._sizeReads(pending)
-        if events:
-            batch = self._batch = []
-            core._write = batch.append
-            try:
+        # The core's own replies (pong, the close echo) join the batch.
+        batch = self._batch = []
+        core._write = batch.append
+        try:
+            events = core.receiveData(data)
+            pending = core.pendingPayload
+            if pending > _READ_SIZE or self._bigReads:
+                self._sizeReads(pending)
+            if events:
                 self._dispatch(events)
-            finally:
-                self._flush()
+        finally:
+            self._flush()
         if core.state is not OPEN or core.shouldDisconnect:
             self._afterCore()
 

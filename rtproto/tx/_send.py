@@ -13,13 +13,14 @@ def sendNow(transport, data: bytes) -> None:
     """
     Write C{data} to C{transport}, sending it at once when it is smaller than
     L{SEND_NOW_LIMIT} and the transport is a plain TCP server connection
-    with nothing queued: Twisted would otherwise queue it, ask the reactor
+    (not one that started TLS) with nothing queued: Twisted would otherwise queue it, ask the reactor
     for a write event (two C{epoll} changes) and send it on the next loop.
     Anything else, and whatever the socket does not take, goes through
     C{transport.write} as usual, so order is kept.
     """
     if (
         transport.__class__ is not _tcpServer
+        or transport.TLS
         or len(data) >= SEND_NOW_LIMIT
         or transport._tempDataLen
         or len(transport.dataBuffer) > transport.offset

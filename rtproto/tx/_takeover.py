@@ -10,6 +10,8 @@ protocol.  The HTTP channel and request are then unreferenced and collected.
 
 from twisted.protocols.policies import ProtocolWrapper
 
+from rtproto.tx._send import sendNow
+
 
 def takeOverChannel(request, protocol, response: bytes) -> None:
     """
@@ -38,7 +40,7 @@ def takeOverChannel(request, protocol, response: bytes) -> None:
     # The channel and request must not hold on to the connection.
     channel.transport = None
     request.transport = None
-    transport.write(response)
+    sendNow(transport, response)
     protocol.makeConnection(transport)
     # HTTPChannel may have paused reading while it handled the request.
     transport.resumeProducing()

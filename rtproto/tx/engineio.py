@@ -21,7 +21,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from rtproto.engineio import POLLING, WEBSOCKET, EngineIOOptions, EngineIOServer
 from rtproto.errors import ConnectionDeny, EngineIOError
-from rtproto.tx._fastpath import parseQuery
+from rtproto.tx._fastpath import FastRequest, parseQuery
 from rtproto.tx._eiosocket import EngineIORequest, EngineIOSocket, WebSocketSink
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
@@ -85,8 +85,12 @@ class EngineIOResource(Resource):
         cors = self._cors(request)
         if method == "OPTIONS":
             return self._preflight(request, cors)
-        # From the URI only: twisted.web mixes form-encoded bodies into args.
-        args = parseQuery(request.uri.partition(b"?")[2])
+        # From the URI only: twisted.web mixes form-encoded bodies into args
+        # (a fast request's args are its query's).
+        if request.__class__ is FastRequest:
+            args = request.args
+        else:
+            args = parseQuery(request.uri.partition(b"?")[2])
         try:
             query = {k.decode("utf-8"): v[0].decode("utf-8") for k, v in args.items() if v}
         except UnicodeDecodeError:

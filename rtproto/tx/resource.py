@@ -20,6 +20,7 @@ from rtproto.errors import ConnectionDeny, HandshakeError
 from rtproto.interfaces import IHandshakeRequest
 from rtproto.tx._protocol import WebSocketProtocol
 from rtproto.tx._registry import ConnectionRegistry
+from rtproto.tx._fastpath import LazyHeaders, headerSource
 from rtproto.tx._takeover import takeOverChannel
 from rtproto.websocket import WebSocketOptions, buildResponse, checkRequest
 from rtproto.websocket._deflate import negotiateServer
@@ -34,13 +35,15 @@ class HandshakeRequest:
     request that does not keep the C{twisted.web} request alive.
     """
 
-    __slots__ = ("path", "uri", "args", "headers", "origin", "subprotocols", "peer", "isSecure")
+    __slots__ = ("path", "uri", "args", "_headers", "origin", "subprotocols", "peer", "isSecure")
+
+    headers = LazyHeaders()
 
     def __init__(self, request, upgrade) -> None:
         self.path = request.path
         self.uri = request.uri
         self.args = request.args
-        self.headers = request.requestHeaders
+        self._headers = headerSource(request)
         self.origin = upgrade.origin
         self.subprotocols = upgrade.subprotocols
         self.peer = request.getClientAddress()
@@ -69,6 +72,27 @@ class _HeaderView:
 
     def __contains__(self, name: str) -> bool:
         return self._headers.hasHeader(name)
+
+
+class _RawHeaderView:
+    """
+    The same mapping over a fast request's own headers (lower-case L{bytes}
+    name to one value; see L{headerSource}).
+    """
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: dict) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default=None):
+        value = self._headers.get(name.encode("latin-1"))
+        if value is None:
+            return default
+        return [value.decode("latin-1")]
+
+    def __contains__(self, name: str) -> bool:
+        return name.encode("latin-1") in self._headers
 
 
 class WebSocketResource(Resource):
@@ -116,7 +140,8 @@ class WebSocketResource(Resource):
 
         @return: a body to answer with, or C{NOT_DONE_YET}.
         """
-        headers = _HeaderView(request.requestHeaders)
+        source = headerSource(request)
+        headers = _RawHeaderView(source) if source.__class__ is dict else _HeaderView(source)
         try:
             if request.clientproto != b"HTTP/1.1" and "upgrade" in headers:
                 raise HandshakeError("WebSocket needs HTTP/1.1")

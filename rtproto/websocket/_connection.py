@@ -539,8 +539,11 @@ class WebSocketConnection:
             self._closeTimerPending = False
             if self._closeTimeout:
                 self._closeDeadline = now + self._closeTimeout
-        deadlines = [d for d in (self._nextPing, self._pongDeadline, self._closeDeadline) if d is not None]
-        return min(deadlines) if deadlines else None
+        deadline = self._nextPing
+        for d in (self._pongDeadline, self._closeDeadline):
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
+        return deadline
 
     def tick(self, now: float) -> None:
         """

@@ -10,6 +10,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
+from twisted.web.http_headers import Headers
 
 from rtproto.tx._fastpath import parseQuery
 from tests.tx.eio_helpers import EchoHandler, RecordingEIOHandler, makeEngineIOSite
@@ -332,3 +333,38 @@ class TestWebSocketTakeover:
         conn.send(raw)
         assert not conn.channel._fast
         assert conn.transport.value().startswith(b"HTTP/1.1 101 ")
+
+
+class TestRequestSnapshots:
+    """
+    The request a handler sees (L{EngineIORequest} for a polling session,
+    L{HandshakeRequest} for a WebSocket one) reads the fast request's own
+    headers: L{Headers} made on first read, with the same values.
+    """
+
+    def test_pollingSession(self):
+        site, reactor, resource = makeEngineIOSite()
+        conn = Connection(site)
+        conn.send(get(HANDSHAKE, b"X-Token: abc\r\nCookie: a=1\r\n"))
+        request = RecordingEIOHandler.instances[-1].socket.request
+        assert request._headers.__class__ is dict
+        headers = request.headers
+        assert isinstance(headers, Headers)
+        assert headers.getRawHeaders(b"x-token") == [b"abc"]
+        assert headers.getRawHeaders("cookie") == ["a=1"]
+        assert request.headers is headers
+        assert request.args[b"transport"] == [b"polling"]
+        assert request.isSecure is False
+        assert request.peer == conn.transport.getPeer()
+
+    def test_webSocketSession(self):
+        from tests.tx.helpers import upgradeRequest
+
+        site, reactor, resource = makeEngineIOSite()
+        conn = Connection(site)
+        conn.send(upgradeRequest("/engine.io/?EIO=4&transport=websocket", extra=["X-Token: abc"]))
+        assert conn.transport.value().startswith(b"HTTP/1.1 101 ")
+        request = RecordingEIOHandler.instances[-1].socket.request
+        assert request.headers.getRawHeaders(b"x-token") == [b"abc"]
+        assert request.headers.getRawHeaders(b"upgrade") == [b"websocket"]
+        assert request.isSecure is False

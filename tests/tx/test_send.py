@@ -31,6 +31,7 @@ class TestSendNow:
             self.offset = 0
             self.connected = True
             self.disconnecting = False
+            self.TLS = False
             self.written = []
 
         def write(self, data):
@@ -58,6 +59,13 @@ class TestSendNow:
     def test_queuedDataKeepsOrder(self, monkeypatch):
         assert self.send(monkeypatch, 100, _tempDataLen=3) == ([], [b"abcdef"])
         assert self.send(monkeypatch, 100, dataBuffer=b"xyz") == ([], [b"abcdef"])
+
+    def test_startedTLSWrites(self, monkeypatch):
+        """
+        A TCP connection that started TLS encrypts in its C{write}: nothing
+        goes to the socket directly.
+        """
+        assert self.send(monkeypatch, 100, TLS=True) == ([], [b"abcdef"])
 
     def test_largeDataWrites(self, monkeypatch):
         from rtproto.tx import _send
