@@ -448,6 +448,42 @@ def cpuTable(selected, servers, raw):
     return "\n".join(lines)
 
 
+def cpuPerOperation(result):
+    """
+    The server's CPU time per operation (message, round trip or client) in
+    microseconds: its CPU in cores over the window divided by the rate.
+    This is what the server spends on the work, whoever bounded the rate.
+    """
+    if result.get("value") in (None, 0) or result.get("error") or "serverCpu" not in result:
+        return None
+    return result["serverCpu"] / result["value"] * 1e6
+
+
+def cpuPerOperationTable(selected, servers, raw):
+    """
+    Per cell: the median server CPU per operation (µs), then how many times
+    as much each peer spends as rtproto.
+    """
+    peers = [name for name in servers if name != REFERENCE]
+    lines = [
+        "| scenario | " + " | ".join(f"{name} µs/op" for name in servers)
+        + "".join(f" | {name} / rtproto" for name in peers if REFERENCE in servers) + " |",
+        "|---|" + "---|" * (len(servers) + (len(peers) if REFERENCE in servers else 0)),
+    ]
+    for scenario in selected:
+        medians = {}
+        for name in servers:
+            values = [v for v in map(cpuPerOperation, raw[scenario.key][name]) if v is not None]
+            medians[name] = statistics.median(values) if values else None
+        cells = [f"{medians[n]:.1f}" if medians[n] is not None else "n/a" for n in servers]
+        if REFERENCE in servers:
+            for name in peers:
+                ours, theirs = medians[REFERENCE], medians[name]
+                cells.append(f"{theirs / ours:.2f}x" if ours and theirs else "n/a")
+        lines.append(f"| {scenario.key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def notesFor(result):
     notes = wsbench.notesFor(result)
     if result.get("loadgenProcs", 1) > 1:
@@ -654,6 +690,9 @@ def main(argv=None):
     report = wsbench.table(selected, options.servers, summary)
     report += "\n\nCPU in the window (1.0 = one core) and what bounded each number:\n\n"
     report += cpuTable(selected, options.servers, raw)
+    report += ("\n\nServer CPU per operation (message, round trip or client; median), "
+               "and how many times as much each peer spends:\n\n")
+    report += cpuPerOperationTable(selected, options.servers, raw)
     notes = [f"- {s.key} / {name}: {note}"
              for s in selected for name in options.servers
              for note in summary[s.key][name]["notes"]]
