@@ -62,7 +62,7 @@ class Session:
     __slots__ = (
         "sid", "protocol", "transport", "options", "listener", "state", "upgraded",
         "closeReason", "binaryPolling", "_release", "_buffer", "_bufferedBytes",
-        "_poll", "_pollJsonp", "_pollSince", "_flushWanted", "_ws", "_probe", "_probed",
+        "_poll", "_pollJsonp", "_pollSince", "_flushWanted", "_ws", "_probe", "_probed", "_closeAfterDrain",
         "_upgradeDeadline", "_nextPing", "_pongDeadline", "_closeDeadline",
     )
 
@@ -101,6 +101,7 @@ class Session:
         self._ws = None
         self._probe = None
         self._probed = False
+        self._closeAfterDrain = False
         self._upgradeDeadline = None
         self._pongDeadline = None
         self._closeDeadline = None
@@ -115,12 +116,48 @@ class Session:
 
     # -- sending ------------------------------------------------------------
 
+    @property
+    def writable(self) -> bool:
+        """
+        Whether a message sent now goes out at once: the WebSocket is not
+        held up by a slow reader, or a polling GET is waiting.
+        """
+        if self.state is not OPEN:
+            return False
+        ws = self._ws
+        if ws is not None:
+            return ws.writable
+        return self._poll is not None
+
     def send(self, data) -> None:
         """
         Send a message (L{str} or L{bytes}); ignored unless open.
         """
         if self.state is OPEN:
             self._enqueue(MESSAGE, data)
+
+    def sendShared(self, data, cache: dict) -> None:
+        """
+        Send a message that goes to many sessions alike (a broadcast): what
+        is derived from it (the packet per protocol revision, and the
+        WebSocket sink's frame) is kept in C{cache}, one L{dict} per
+        message, so that it is encoded once for all.
+        """
+        if self.state is not OPEN:
+            return
+        ws = self._ws
+        if ws is None:
+            self._enqueue(MESSAGE, data)
+            return
+        protocol = self.protocol
+        packet = cache.get(protocol)
+        if packet is None:
+            if data.__class__ is str:
+                packet = encodeString(MESSAGE, data, protocol)
+            else:
+                packet = encodeBinaryFrame(data, protocol)
+            cache[protocol] = packet
+        ws.sendShared(packet, cache)
 
     def sendPacket(self, ptype: int, data="") -> None:
         """
@@ -198,6 +235,9 @@ class Session:
         self._pollSince = now
         if self._buffer:
             self._respond(self._takeBuffer())
+        elif self._closeAfterDrain:
+            self._closeAfterDrain = False
+            self._respond([_CLOSE])
         elif self._probed:
             self._respond([_NOOP])
 
@@ -329,6 +369,9 @@ class Session:
             if self._poll is not None:
                 self._respond([_NOOP])
             self.upgraded = True
+            if self._closeAfterDrain:
+                self._closeAfterDrain = False
+                self._buffer.append(_CLOSE)
             # Buffered packets (a close packet included) go on the WebSocket.
             self.attachWebSocket(sink)
             if self.state is CLOSING:
@@ -430,10 +473,17 @@ class Session:
             return
         self.state = CLOSING
         self.closeReason = reason
-        self._buffer.append(_CLOSE)
+        if self._buffer:
+            # What is buffered goes first and the close packet with the
+            # next GET, as the Node server does: clients handle a close
+            # packet at once but messages a tick later (socket.io-client
+            # would lose the messages of a payload that ends in a close).
+            self._closeAfterDrain = True
+        else:
+            self._buffer.append(_CLOSE)
         if self._poll is not None:
             self._respond(self._takeBuffer())
-        else:
+        if self.state is CLOSING:
             self._closeDeadline = now + self.options.pingTimeout
 
     def abort(self, reason: str = "transport error") -> None:

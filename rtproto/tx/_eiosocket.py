@@ -12,6 +12,7 @@ from zope.interface import implementer
 from rtproto.errors import EngineIOError, UsageError
 from rtproto.interfaces import IEngineIORequest, IEngineIOSocket, IWebSocketHandler
 from rtproto.tx._fastpath import LazyHeaders, headerSource
+from rtproto.websocket import PreparedMessage
 
 _log = Logger()
 
@@ -85,6 +86,14 @@ class EngineIOSocket:
         """
         return self.session.state != "open"
 
+    @property
+    def writable(self) -> bool:
+        """
+        Whether a message sent now goes out at once (for volatile messages,
+        which are dropped rather than buffered).
+        """
+        return self.session.writable
+
     def send(self, data) -> None:
         """
         Send a message: L{str} as a string, L{bytes} as binary.
@@ -94,6 +103,14 @@ class EngineIOSocket:
         if data.__class__ is not str and data.__class__ is not bytes:
             data = bytes(data)
         self.session.send(data)
+
+    def sendShared(self, data, cache: dict) -> None:
+        """
+        Send a message that goes to many sessions alike, encoded once for
+        all of them: C{cache} is one L{dict} per message, shared by the
+        sends (see L{rtproto.engineio.Session.sendShared}).
+        """
+        self.session.sendShared(data, cache)
 
     def close(self) -> None:
         """
@@ -263,6 +280,14 @@ class WebSocketSink:
 
     # -- the session's sink -------------------------------------------------
 
+    @property
+    def writable(self) -> bool:
+        """
+        Whether the WebSocket takes data now (its peer is keeping up).
+        """
+        connection = self.connection
+        return connection is not None and not connection.writePaused
+
     def sendText(self, text: str) -> None:
         """
         Send a packet as a text frame.
@@ -274,6 +299,17 @@ class WebSocketSink:
         Send a packet as a binary frame.
         """
         self.connection.sendBinary(data)
+
+    def sendShared(self, packet, cache: dict) -> None:
+        """
+        Send a packet that goes to many WebSockets alike, as one
+        L{PreparedMessage} kept in C{cache}.
+        """
+        key = ("ws", packet.__class__ is str, self.protocol)
+        prepared = cache.get(key)
+        if prepared is None:
+            prepared = cache[key] = PreparedMessage(packet)
+        self.connection.sendPrepared(prepared)
 
     def close(self) -> None:
         """

@@ -368,6 +368,13 @@ class WebSocketProtocol:
     # -- IWebSocketConnection ------------------------------------------------
 
     @property
+    def writePaused(self) -> bool:
+        """
+        Whether the transport's buffer is full (the peer is not reading).
+        """
+        return self._writePaused
+
+    @property
     def closed(self) -> bool:
         """
         Whether a close frame has been sent or received.

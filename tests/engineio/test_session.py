@@ -726,10 +726,28 @@ class TestServerClose:
         assert session.state is CLOSING
         assert listener.closedWith == []
         session.send("ignored")
-        assert get(session, 2.0) == b"4last\x1e1"
+        # What was buffered first, then the close packet on its own (as the
+        # Node server does: clients handle messages a tick after a close).
+        assert get(session, 2.0) == b"4last"
+        assert session.state is CLOSING
+        assert listener.closedWith == []
+        assert get(session, 2.5) == b"1"
         assert session.state is CLOSED
         assert listener.closedWith == ["server close"]
         assert session.sid not in server.sessions
+
+    def test_pollingHeldGetGetsBufferThenClose(self):
+        server, session, listener = polling()
+        held = []
+        session.pollGet(lambda body, ctype: held.append(body), 1.0)
+        # Sent during this reactor turn: buffered until the flush.
+        session.send("queued")
+        session.close(1.0)
+        assert held == [b"4queued"]
+        assert session.state is CLOSING
+        assert session.nextDeadline() == 6.0
+        assert get(session, 2.0) == b"1"
+        assert listener.closedWith == ["server close"]
 
     def test_pollingFinishesAfterPingTimeout(self):
         server, session, listener = polling()

@@ -291,7 +291,9 @@ class TestPolling:
         handler.socket.close()
         assert handler.socket.closed
         assert handler.closedWith == []
-        assert client.get().body == b"4last\x1e1"
+        assert client.get().body == b"4last"
+        assert handler.closedWith == []
+        assert client.get().body == b"1"
         assert handler.closedWith == ["server close"]
         assertNothingLeft(reactor, resource, client)
 
@@ -1103,7 +1105,9 @@ class TestHandlerCalls:
         site, reactor, resource, client = setup(CloseOnOpen)
         exchange = client.request("GET", {"EIO": "4", "transport": "polling"})
         packets = exchange.packets()
-        assert packets[0][0] == "0" and packets[1:] == ["1"]
+        assert packets[0][0] == "0" and packets[1:] == []
+        sid = json.loads(packets[0][1:])["sid"]
+        assert client.request("GET", {"EIO": "4", "transport": "polling", "sid": sid}).packets() == ["1"]
         assert RecordingEIOHandler.instances[-1].closedWith == ["server close"]
         assertNothingLeft(reactor, resource, client)
 
