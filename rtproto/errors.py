@@ -8,9 +8,13 @@ The one exception tree of rtproto, split by whose fault a failure is.
   (one place per protocol) never has to guess:
   a WebSocket close code (L{ProtocolViolation.closeCode}), or an HTTP status
   and headers for a failed opening handshake (L{HandshakeError.status}), or an
-  engine.io error code and HTTP status (L{EngineIOError.code}).
+  engine.io error code and HTTP status (L{EngineIOError.code}), or, for a
+  malformed socket.io packet (L{SocketIOProtocolError}), the end of that
+  client's connection.
 - L{ConnectionDeny}: not an error of anybody's; a handler's deliberate refusal
-  of an opening handshake, with the HTTP status to answer.
+  of an opening handshake, with the HTTP status to answer.  L{ConnectRefused}
+  is its socket.io twin (a CONNECT_ERROR with a message and data).
+- L{AckTimeout}: a socket.io acknowledgement that did not come in time.
 """
 
 
@@ -131,6 +135,16 @@ class EngineIOError(PeerError):
         self.status = status
 
 
+class SocketIOProtocolError(PeerError):
+    """
+    A socket.io packet from the peer was malformed (bad header, bad JSON,
+    data of the wrong shape for its type, bad binary attachments); the glue
+    closes that client's connection.
+
+    @ivar reason: what exactly was wrong, for the log.
+    """
+
+
 class ConnectionDeny(RtprotoError):
     """
     Raised by a handler's C{handshake} hook to refuse a WebSocket connection.
@@ -148,3 +162,30 @@ class ConnectionDeny(RtprotoError):
         super().__init__(status, reason)
         self.status = status
         self.reason = reason
+
+
+class ConnectRefused(RtprotoError):
+    """
+    Raised (or failed with) by a namespace middleware or a handler's
+    C{authorize} to refuse a socket.io connection: the client gets a
+    CONNECT_ERROR with C{message} (and C{data}, which socket.io v3+ clients
+    see as C{err.data}).
+    """
+
+    def __init__(self, message: str = "Not authorized", data=None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+class AckTimeout(RtprotoError):
+    """
+    A socket.io acknowledgement did not come in time.
+
+    @ivar responses: for a broadcast with acknowledgements, the answers that
+        did come, in arrival order.
+    """
+
+    def __init__(self, message: str = "operation has timed out", responses=None) -> None:
+        super().__init__(message)
+        self.responses = list(responses or ())

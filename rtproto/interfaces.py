@@ -203,10 +203,21 @@ class IEngineIOSocket(Interface):
     transport = Attribute("The current transport: C{'polling'} or C{'websocket'}.")
     request = Attribute("The L{IEngineIORequest} that opened the session.")
     closed = Attribute("L{True} once the session is closed.")
+    writable = Attribute(
+        "L{True} when a message sent now goes out at once (a polling GET is"
+        " waiting, or the WebSocket's peer keeps up)."
+    )
 
     def send(data):
         """
         Send one message: L{str} arrives as a string, L{bytes} as binary.
+        """
+
+    def sendShared(data, cache):
+        """
+        Send a message that many sessions are sent alike (a broadcast):
+        C{cache}, a L{dict} shared by those sends, keeps its encodings so
+        that they are made once.
         """
 
     def close():
@@ -269,6 +280,168 @@ class IHandlerPlugin(Interface):
     """
 
     name = Attribute("The name used on the command line, L{str}.")
-    transport = Attribute("Which transport it serves: C{'websocket'} or C{'engineio'}.")
+    transport = Attribute("Which transport it serves: C{'websocket'}, C{'engineio'} or C{'socketio'}.")
     description = Attribute("One line for C{--help} listings.")
     handlerFactory = Attribute("A zero-argument callable returning a new handler.")
+
+
+class ISocketIOHandshake(Interface):
+    """
+    What a namespace handler sees of how a socket.io socket connected.
+    """
+
+    auth = Attribute(
+        "The client's authentication payload, a L{dict} (protocol 5: the"
+        " CONNECT packet's data; protocol 4: its namespace query string, parsed)."
+    )
+    query = Attribute("The engine.io request's query arguments: L{dict} of L{str} to L{str}.")
+    headers = Attribute("The engine.io request's headers, a L{twisted.web.http_headers.Headers}.")
+    peer = Attribute("The peer's address, an L{twisted.internet.interfaces.IAddress}.")
+    isSecure = Attribute("L{True} when the connection is over TLS.")
+    protocol = Attribute("The socket.io protocol revision: C{5} (v3/v4 clients) or C{4} (v2).")
+
+
+class ISocket(Interface):
+    """
+    One client connected to one namespace (several may share one engine.io
+    connection).
+    """
+
+    sid = Attribute("The socket id, L{str} (not the engine.io session id).")
+    namespace = Attribute("The namespace it is connected to.")
+    handshake = Attribute("The L{ISocketIOHandshake}.")
+    rooms = Attribute("The rooms it is in, a L{frozenset} of L{str} (its own sid among them).")
+    connected = Attribute("L{True} until it disconnects.")
+    recovered = Attribute("L{True} when connection state recovery restored it.")
+    data = Attribute("A L{dict} for the application's own per-socket data (kept on recovery).")
+
+    def emit(event, *args):
+        """
+        Send an event to this client.
+        """
+
+    def emitWithAck(event, *args, timeout=None):
+        """
+        Send an event asking for an acknowledgement: a L{Deferred} firing
+        with what the client answered, or failing with
+        L{rtproto.errors.AckTimeout}.
+        """
+
+    def join(*rooms):
+        """
+        Enter rooms.
+        """
+
+    def leave(room):
+        """
+        Leave a room.
+        """
+
+    def to(*rooms):
+        """
+        A broadcast to C{rooms} that leaves this socket out.
+        """
+
+    def disconnect(close=False):
+        """
+        Disconnect from this namespace (C{close}: close the whole connection).
+        """
+
+
+class INamespaceHandler(Interface):
+    """
+    The application side of one socket connected to one namespace: one
+    handler per socket, made by the namespace's handler factory, like a
+    Twisted protocol per connection.  Events from the client call
+    C{on_<event>} methods (see L{rtproto.socketio.NamespaceHandler}).
+    """
+
+    def authorize(socket):
+        """
+        Decide whether C{socket} may connect, before it does: return
+        (or fire a L{Deferred} with) anything to accept; raise (or fail
+        with) L{rtproto.errors.ConnectRefused} to refuse.
+        """
+
+    def connectionMade(socket):
+        """
+        C{socket} is connected (in its own room).
+        """
+
+    def eventReceived(event, args):
+        """
+        An event from the client; the result (or a L{Deferred}'s) is the
+        acknowledgement if the client asked for one.
+        """
+
+    def disconnecting(reason):
+        """
+        The socket is about to disconnect; its rooms are still there.
+        """
+
+    def connectionLost(reason):
+        """
+        The socket disconnected: C{'client namespace disconnect'},
+        C{'server namespace disconnect'}, C{'transport close'},
+        C{'ping timeout'}, C{'transport error'}, C{'server shutting down'}...
+        """
+
+
+class IAdapter(Interface):
+    """
+    Rooms and broadcasts of one namespace.  The in-memory
+    L{rtproto.socketio.MemoryAdapter} is the default; a multi-process
+    adapter (on Redis, say) provides the same interface and is given to the
+    namespace instead.
+    """
+
+    def addAll(sid, rooms):
+        """
+        Put socket C{sid} in every room of C{rooms}.
+        """
+
+    def delete(sid, room):
+        """
+        Take socket C{sid} out of C{room}.
+        """
+
+    def deleteAll(sid):
+        """
+        Take socket C{sid} out of every room.
+        """
+
+    def socketRooms(sid):
+        """
+        The rooms socket C{sid} is in, a L{frozenset}.
+        """
+
+    def sockets(rooms):
+        """
+        The sids of the sockets in any of C{rooms} (every socket if empty),
+        a L{set}.
+        """
+
+    def broadcast(packet, options):
+        """
+        Send C{packet} (a L{rtproto.socketio.Packet}) to the sockets chosen
+        by C{options} (a L{rtproto.socketio.BroadcastOptions}), encoding it
+        once.
+        """
+
+    def broadcastWithAck(packet, options, clientCount, ack):
+        """
+        Like L{broadcast}, for a packet with an ack id: C{clientCount(n)} is
+        called with how many sockets it went to, and C{ack(sid, args)} with
+        each answer.
+        """
+
+    def persistSession(session, now):
+        """
+        Keep a disconnected socket's state for connection state recovery.
+        """
+
+    def restoreSession(pid, offset, now):
+        """
+        The state kept under C{pid} with the packets missed since
+        C{offset}, or L{None}.
+        """

@@ -5,20 +5,25 @@ C{--listen} endpoint.
 """
 
 import gc
+import re
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
+from twisted.python.reflect import namedAny
 
 from rtproto.engineio import EngineIOOptions
 from rtproto.errors import UsageError
 from rtproto.handlers import availablePlugins, findHandler
+from rtproto.socketio import SocketIOOptions
 from rtproto.tx.site import buildSite
+from rtproto.tx.socketio import SocketIOServer
 from rtproto.websocket import DeflateOptions, WebSocketOptions
 
 DEFAULT_LISTEN = "tcp:8080"
 DEFAULT_WS = [("/ws", "echo")]
+DEFAULT_NAMESPACES = [("/chat", "chat")]
 _BACKLOG = 1024
 GC_THRESHOLD = 5000
 
@@ -36,6 +41,42 @@ def _number(options, name: str, kind):
         noun = "a whole number of bytes" if kind is int else "a number of seconds"
         raise usage.UsageError(f"--{name} takes {noun}, 0 or more, not {raw!r}")
     return value
+
+
+def _setupCallable(name: str):
+    """
+    Import the C{--socketio-app} callable.
+    """
+    try:
+        setup = namedAny(name)
+    except Exception as e:
+        raise UsageError(f"cannot import socket.io app {name!r}: {e.__class__.__name__}: {e}") from None
+    if not callable(setup):
+        raise UsageError(f"socket.io app {name!r} is not callable")
+    return setup
+
+
+def buildSocketIO(options, reactor) -> "SocketIOServer | None":
+    """
+    The socket.io server of the C{--namespace} and C{--socketio-app}
+    options, or L{None} when there is none.
+    """
+    handlers = options.get("namespaceHandlers") or []
+    setup = options.get("socketioSetup")
+    if not handlers and setup is None:
+        return None
+    server = SocketIOServer(options.get("socketioOptions"), options.get("engineioOptions"), reactor)
+    for nsp, factory in handlers:
+        if nsp.startswith("re:"):
+            try:
+                server.addDynamicNamespace(nsp[3:], factory)
+            except re.error as e:
+                raise UsageError(f"--namespace {nsp!r}: {e}") from None
+        else:
+            server.of(nsp, factory)
+    if setup is not None:
+        setup(server)
+    return server
 
 
 def withBacklog(description: str) -> str:
@@ -72,6 +113,7 @@ class Options(usage.Options):
         ["no-http-compression", None, "engine.io: do not gzip/deflate polling responses."],
         ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
         ["access-log", None, "Log a line per HTTP request (off: long-polling makes many)."],
+        ["sio-recovery", None, "socket.io: connection state recovery (broadcasts carry an offset argument)."],
     ]
 
     optParameters = [
@@ -88,6 +130,17 @@ class Options(usage.Options):
         ["eio-transports", None, "polling,websocket", "engine.io: comma-separated transports clients may use."],
         ["cors-origins", None, "", "engine.io: comma-separated origins given CORS headers, or * (empty: none)."],
         ["eio-cookie", None, "", "engine.io: name of a cookie holding the session id (empty: no cookie)."],
+        ["socketio-path", None, "/socket.io/", "socket.io: where it is mounted."],
+        ["socketio-app", None, "", "socket.io: a dotted path to a callable configuring the server in code."],
+        ["sio-connect-timeout", None, 45.0, "socket.io: seconds a client has to connect to a namespace."],
+        ["sio-ack-timeout", None, 30.0, "socket.io: default seconds to wait for an acknowledgement."],
+        ["sio-recovery-duration", None, 120.0, "socket.io: seconds a disconnected socket's state is kept."],
+        [
+            "sio-client-dist",
+            None,
+            "",
+            "socket.io: serve the browser client from this folder (node_modules/socket.io-client/dist).",
+        ],
         [
             "gc-threshold",
             None,
@@ -103,6 +156,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["ws"] = []
         self["engineio"] = []
+        self["namespace"] = []
 
     def opt_listen(self, description: str) -> None:
         """
@@ -132,6 +186,17 @@ class Options(usage.Options):
             raise usage.UsageError(f"--engineio takes PATH=HANDLER, not {mount!r}")
         self["engineio"].append((path, name))
 
+    def opt_namespace(self, mount: str) -> None:
+        """
+        Serve a socket.io namespace: NSP=HANDLER, e.g. /chat=chat, or
+        re:REGEX=HANDLER for every namespace the regular expression matches
+        (repeatable; mounted at --socketio-path).
+        """
+        nsp, sep, name = mount.rpartition("=")
+        if not sep or not nsp or not name or not (nsp.startswith("/") or nsp.startswith("re:")):
+            raise usage.UsageError(f"--namespace takes NSP=HANDLER (NSP /name or re:REGEX), not {mount!r}")
+        self["namespace"].append((nsp, name))
+
     def postOptions(self) -> None:
         """
         Check the options and resolve the handlers, so that mistakes are
@@ -152,9 +217,15 @@ class Options(usage.Options):
                 (path, findHandler(name, "websocket")) for path, name in (self["ws"] or DEFAULT_WS)
             ]
             self["engineioHandlers"] = [(path, findHandler(name, "engineio")) for path, name in self["engineio"]]
+            namespaces = self["namespace"]
+            if not namespaces and not self["engineio"] and not self["socketio-app"]:
+                namespaces = DEFAULT_NAMESPACES
+            self["namespaceHandlers"] = [(nsp, findHandler(name, "socketio")) for nsp, name in namespaces]
+            self["socketioSetup"] = _setupCallable(self["socketio-app"]) if self["socketio-app"] else None
         except UsageError as e:
             raise usage.UsageError(str(e)) from None
         self["engineioOptions"] = self._engineioOptions()
+        self["socketioOptions"] = self._socketioOptions()
         origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
         self["options"] = WebSocketOptions(
             maxMessageSize=_number(self, "max-message-size", int),
@@ -168,6 +239,18 @@ class Options(usage.Options):
             deflate=DeflateOptions(),
         )
 
+
+    def _socketioOptions(self) -> SocketIOOptions:
+        try:
+            return SocketIOOptions(
+                connectTimeout=_number(self, "sio-connect-timeout", float),
+                ackTimeout=_number(self, "sio-ack-timeout", float),
+                recovery=bool(self["sio-recovery"]),
+                maxDisconnectionDuration=_number(self, "sio-recovery-duration", float),
+                clientDist=self["sio-client-dist"] or None,
+            )
+        except ValueError as e:
+            raise usage.UsageError(f"socket.io options: {e}") from None
 
     def _engineioOptions(self) -> EngineIOOptions:
         interval = _number(self, "eio-ping-interval", float)
@@ -244,6 +327,8 @@ class GracefulStop(Service):
         Close the connections; twistd waits for the returned Deferred.
         """
         super().stopService()
+        for server in getattr(self.site, "socketio", ()):
+            server.closeAll()
         for resource in getattr(self.site, "engineio", ()):
             resource.closeAll()
         return self.site.connections.closeAll(self.reactor, self.timeout)
@@ -256,6 +341,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if reactor is None:
         from twisted.internet import reactor
     try:
+        socketio = buildSocketIO(options, reactor)
         site = buildSite(
             options["handlers"],
             options["options"],
@@ -263,6 +349,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             engineio=options.get("engineioHandlers", []),
             engineioOptions=options.get("engineioOptions"),
             accessLog=bool(options.get("access-log")),
+            socketio=[(options.get("socketio-path") or "/socket.io/", socketio)] if socketio else [],
         )
     except UsageError as e:
         raise usage.UsageError(str(e)) from None

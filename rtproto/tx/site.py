@@ -140,6 +140,7 @@ def buildSite(
     engineio: "list[tuple[str, object]]" = (),
     engineioOptions: "EngineIOOptions | None" = None,
     accessLog: bool = False,
+    socketio: "list[tuple[str, object]]" = (),
 ) -> Site:
     """
     Build the site of an app.
@@ -151,16 +152,24 @@ def buildSite(
     @param engineioOptions: the L{EngineIOOptions} of every engine.io mount.
     @param accessLog: log a line per HTTP request (off by default: a
         polling client makes several a minute).
+    @param socketio: C{(path, server)} pairs of
+        L{rtproto.tx.socketio.SocketIOServer}s (whose engine.io options
+        should be C{engineioOptions}).
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket (engine.io's included), and
-        C{engineio} lists the L{EngineIOResource}s.
+        C{engineio} lists the L{EngineIOResource}s (socket.io's included)
+        and C{socketio} the socket.io servers.
     @raise UsageError: a bad or repeated path.
     """
     if reactor is None:
         from twisted.internet import reactor
     options = options or WebSocketOptions()
     engineioOptions = engineioOptions or EngineIOOptions()
-    mounts = [("WebSocket", p, f) for p, f in websockets] + [("engine.io", p, f) for p, f in engineio]
+    mounts = (
+        [("WebSocket", p, f) for p, f in websockets]
+        + [("engine.io", p, f) for p, f in engineio]
+        + [("socket.io", p, f) for p, f in socketio]
+    )
     root = _Index([(kind, path) for kind, path, _ in mounts])
     registry = ConnectionRegistry()
     engines = []
@@ -185,7 +194,10 @@ def buildSite(
         if kind == "WebSocket":
             resource = WebSocketResource(factory, options, reactor, registry)
         else:
-            resource = EngineIOResource(factory, engineioOptions, reactor, registry)
+            if kind == "socket.io":
+                resource = factory.resource(registry)
+            else:
+                resource = EngineIOResource(factory, engineioOptions, reactor, registry)
             engines.append(resource)
             bare = "/" + "/".join(seg.decode("utf-8") for seg in segs)
             fastRoutes[bare.encode("utf-8")] = resource
@@ -193,7 +205,9 @@ def buildSite(
         parent.putChild(segs[-1], resource)
     site = Site(root, reactor=reactor)
     site.requestFactory = BoundedRequest
-    site.maxRequestBody = engineioOptions.maxHttpBufferSize if engineio else DEFAULT_MAX_BODY
+    site.maxRequestBody = max(
+        [DEFAULT_MAX_BODY if not engines else 0] + [e.options.maxHttpBufferSize for e in engines]
+    )
     site.displayTracebacks = False
     site.fastRoutes = fastRoutes
     site.accessLog = accessLog
@@ -205,4 +219,5 @@ def buildSite(
     site.protocol = channelClass
     site.connections = registry
     site.engineio = engines
+    site.socketio = [server for _, server in socketio]
     return site

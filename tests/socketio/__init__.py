@@ -1,0 +1,3 @@
+"""
+Tests for the sans-I/O socket.io core, L{rtproto.socketio}.
+"""
