@@ -195,6 +195,11 @@ class Options(usage.Options):
         nsp, sep, name = mount.rpartition("=")
         if not sep or not nsp or not name or not (nsp.startswith("/") or nsp.startswith("re:")):
             raise usage.UsageError(f"--namespace takes NSP=HANDLER (NSP /name or re:REGEX), not {mount!r}")
+        if nsp.startswith("re:"):
+            try:
+                re.compile(nsp[3:])
+            except re.error as e:
+                raise usage.UsageError(f"--namespace {nsp!r}: not a regular expression ({e})") from None
         self["namespace"].append((nsp, name))
 
     def postOptions(self) -> None:
@@ -241,16 +246,21 @@ class Options(usage.Options):
 
 
     def _socketioOptions(self) -> SocketIOOptions:
-        try:
-            return SocketIOOptions(
-                connectTimeout=_number(self, "sio-connect-timeout", float),
-                ackTimeout=_number(self, "sio-ack-timeout", float),
-                recovery=bool(self["sio-recovery"]),
-                maxDisconnectionDuration=_number(self, "sio-recovery-duration", float),
-                clientDist=self["sio-client-dist"] or None,
-            )
-        except ValueError as e:
-            raise usage.UsageError(f"socket.io options: {e}") from None
+        seconds = {}
+        for name in ("sio-connect-timeout", "sio-ack-timeout", "sio-recovery-duration"):
+            try:
+                seconds[name] = float(self[name])
+            except (TypeError, ValueError):
+                seconds[name] = 0.0
+            if not seconds[name] > 0:
+                raise usage.UsageError(f"--{name} takes a number of seconds above 0, not {self[name]!r}")
+        return SocketIOOptions(
+            connectTimeout=seconds["sio-connect-timeout"],
+            ackTimeout=seconds["sio-ack-timeout"],
+            recovery=bool(self["sio-recovery"]),
+            maxDisconnectionDuration=seconds["sio-recovery-duration"],
+            clientDist=self["sio-client-dist"] or None,
+        )
 
     def _engineioOptions(self) -> EngineIOOptions:
         interval = _number(self, "eio-ping-interval", float)

@@ -27,42 +27,57 @@ MAX_NICK = 32
 
 class ChatHandler(NamespaceHandler):
     """
-    One person in the chat.
+    One person in the chat.  The nickname and room live in C{socket.data},
+    so that a socket restored by connection state recovery keeps them.
     """
 
-    def __init__(self) -> None:
-        self.nick = None
-        self.room = LOBBY
+    @property
+    def nick(self) -> str:
+        """
+        The nickname.
+        """
+        return self.socket.data["nick"]
+
+    @property
+    def room(self) -> str:
+        """
+        The current room.
+        """
+        return self.socket.data["room"]
 
     def connectionMade(self, socket):
         """
-        Enter the lobby under a guest name.
+        Enter the lobby under a guest name (a recovered socket is back where
+        it was).
         """
         super().connectionMade(socket)
-        self.nick = f"guest-{socket.sid[:4]}"
+        if socket.recovered and "nick" in socket.data:
+            return
+        socket.data["nick"] = f"guest-{socket.sid[:4]}"
         self._enter(LOBBY)
 
     def _enter(self, room: str) -> None:
-        self.room = room
+        self.socket.data["room"] = room
         self.socket.join(room)
         self.socket.namespace.to(room).emit("joined", {"nick": self.nick, "room": room})
 
     def _members(self) -> list:
-        return sorted(s.handler.nick for s in self.socket.namespace.to(self.room).sockets())
+        return sorted(s.data["nick"] for s in self.socket.namespace.to(self.room).sockets())
 
     def on_nick(self, name):
         """
         Change nickname.
         """
         if isinstance(name, str) and 0 < len(name.strip()) <= MAX_NICK:
-            self.nick = name.strip()
+            self.socket.data["nick"] = name.strip()
         return self.nick
 
     def on_join(self, room):
         """
         Move to another room.
         """
-        if not isinstance(room, str) or not 0 < len(room) <= MAX_NICK or room == self.socket.sid:
+        if not isinstance(room, str) or not 0 < len(room) <= MAX_NICK or room in self.socket.namespace.sockets:
+            # (A socket's own room is its sid: nobody else may enter it.)
             return None
         if room != self.room:
             self.socket.to(self.room).emit("left", {"nick": self.nick, "room": self.room})
@@ -91,7 +106,7 @@ class ChatHandler(NamespaceHandler):
         """
         Tell the room who left.
         """
-        if self.socket is not None:
+        if self.socket is not None and "room" in self.socket.data:
             self.socket.to(self.room).emit("left", {"nick": self.nick, "room": self.room})
 
 

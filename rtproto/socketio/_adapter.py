@@ -187,8 +187,10 @@ class MemoryAdapter:
                 if socket is not None:
                     socket.deliver(prepared, volatile)
             return
-        data = recovery.store(packet.data, options.rooms, options.exceptRooms)
+        n, data = recovery.assign(packet.data)
         prepared = prepare(Packet(EVENT, packet.namespace, data))
+        # Kept only once it could be encoded.
+        recovery.keep(n, options.rooms, options.exceptRooms, data)
         for sid in self._recipients(options):
             socket = sockets.get(sid)
             if socket is not None:

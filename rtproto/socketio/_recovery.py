@@ -81,14 +81,27 @@ class RecoveryStore:
         Keep a broadcast event's arguments; return them with the offset
         appended (what every recipient gets).
         """
+        n, data = self.assign(data)
+        self.keep(n, rooms, exceptRooms, data)
+        return data
+
+    def assign(self, data: list) -> "tuple[int, list]":
+        """
+        The next offset's number and C{data} with the offset appended; the
+        packet is kept only by L{keep} (once it could be encoded).
+        """
         n = self._next
         self._next = n + 1
-        data = data + [self._prefix + str(n)]
+        return n, data + [self._prefix + str(n)]
+
+    def keep(self, n: int, rooms, exceptRooms, data: list) -> None:
+        """
+        Keep the packet numbered C{n} (from L{assign}).
+        """
         packets = self._packets
         packets.append((n, rooms, exceptRooms, data))
         if len(packets) > self.maxPackets:
             packets.popleft()
-        return data
 
     def persist(self, pid: str, sid: str, rooms, data, now: float) -> None:
         """

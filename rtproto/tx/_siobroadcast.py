@@ -6,11 +6,10 @@ the namespace's adapter.
 
 from twisted.internet.defer import Deferred
 
-from rtproto.errors import AckTimeout, UsageError
+from rtproto.errors import AckTimeout
 from rtproto.socketio import EVENT, Packet
 from rtproto.socketio._adapter import BroadcastOptions
-from rtproto.socketio._packets import RESERVED_EVENTS
-from rtproto.tx._siosocket import ackResult
+from rtproto.tx._siosocket import ackResult, checkEvent
 
 
 class BroadcastOperator:
@@ -69,7 +68,7 @@ class BroadcastOperator:
         """
         Send C{event} with C{args} to the chosen sockets, encoded once.
         """
-        _checkEvent(event)
+        checkEvent(event)
         self.namespace.adapter.broadcast(Packet(EVENT, self.namespace.name, [event, *args]), self.options)
 
     def emitWithAck(self, event: str, *args) -> Deferred:
@@ -80,41 +79,46 @@ class BroadcastOperator:
             C{emitWithAck} on a socket gives it), or failing with
             L{AckTimeout} (its C{responses} are the answers that came).
         """
-        _checkEvent(event)
+        checkEvent(event)
         namespace = self.namespace
         server = namespace.server
         ackId = namespace.nextAckId()
         d = Deferred()
         responses: list = []
         expected = []
+        timer = None
         delay = server.options.ackTimeout if self._timeout is None else self._timeout
 
-        def finish():
-            if timer.active():
+        def finish(result):
+            if timer is not None and timer.active():
                 timer.cancel()
             for socket in list(namespace.sockets.values()):
                 socket.cancelAck(ackId)
+            if isinstance(result, AckTimeout):
+                d.errback(result)
+            else:
+                d.callback(result)
 
         def clientCount(n):
             expected.append(n)
             if n == 0 and not d.called:
-                finish()
-                d.callback([])
+                finish([])
 
         def ack(sid, args):
             responses.append(ackResult(args))
             if expected and len(responses) == expected[0] and not d.called:
-                finish()
-                d.callback(list(responses))
+                finish(list(responses))
 
         def timedOut():
             if not d.called:
-                finish()
-                d.errback(AckTimeout(responses=responses))
+                finish(AckTimeout(responses=responses))
 
-        timer = server.reactor.callLater(delay, timedOut)
         packet = Packet(EVENT, namespace.name, [event, *args], ackId)
         namespace.adapter.broadcastWithAck(packet, self.options, clientCount, ack)
+        if not d.called:
+            # Only once it went out: a packet that cannot be encoded raises
+            # above, with nothing left waiting.
+            timer = server.reactor.callLater(delay, timedOut)
         return d
 
     def sockets(self) -> list:
@@ -147,10 +151,3 @@ class BroadcastOperator:
         """
         for socket in self.sockets():
             socket.disconnect(close)
-
-
-def _checkEvent(event) -> None:
-    if event.__class__ is not str:
-        raise UsageError(f"event names are str, not {type(event).__name__}")
-    if event in RESERVED_EVENTS:
-        raise UsageError(f"{event!r} is a reserved event name")

@@ -170,6 +170,7 @@ class SocketIOClient:
         socket, rooms, missed = result
         self._connecting.discard(name)
         if self.closed:
+            socket.namespace.maybeForget()
             return
         if self._connectTimer is not None:
             if self._connectTimer.active():

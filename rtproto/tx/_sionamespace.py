@@ -39,6 +39,7 @@ class Namespace:
         self.sockets: "dict[str, Socket]" = {}
         self.middlewares: list = middlewares if middlewares is not None else []
         self.parent = parent
+        self.connecting = 0
         self._ackIds = 0
         options = server.options
         recovery = None
@@ -160,10 +161,21 @@ class Namespace:
             checks = []
         else:
             checks = list(self.middlewares) + [handler.authorize]
+        self.connecting += 1
         d = succeed(None)
         for check in checks:
             d.addCallback(lambda _, check=check: maybeDeferred(check, socket))
-        return d.addCallback(lambda _: (socket, rooms, missed))
+
+        def accepted(_):
+            self.connecting -= 1
+            return socket, rooms, missed
+
+        def refused(failure):
+            self.connecting -= 1
+            self.maybeForget()
+            return failure
+
+        return d.addCallbacks(accepted, refused)
 
     def register(self, socket: Socket, rooms) -> None:
         """
@@ -183,13 +195,24 @@ class Namespace:
             return
         if socket.pid is not None and reason in RECOVERABLE_REASONS:
             self.adapter.persistSession(
-                {"pid": socket.pid, "sid": sid, "rooms": socket.rooms, "data": socket.data},
+                {"pid": socket.pid, "sid": sid, "rooms": self.adapter.socketRooms(sid), "data": socket.data},
                 self.server.reactor.seconds(),
             )
         self.adapter.deleteAll(sid)
         del self.sockets[sid]
-        if self.parent is not None and not self.sockets:
-            self.parent.childEmpty(self)
+        self.maybeForget()
+
+    def maybeForget(self) -> None:
+        """
+        A dynamic child with no socket, none connecting and nothing kept
+        for recovery is forgotten (it is made again when asked for).
+        """
+        if self.parent is None or self.sockets or self.connecting:
+            return
+        recovery = getattr(self.adapter, "recovery", None)
+        if recovery is not None and recovery.sessions:
+            return
+        self.parent.childEmpty(self)
 
 
 class DynamicNamespace:

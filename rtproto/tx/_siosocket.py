@@ -59,6 +59,18 @@ class Handshake:
         return f"<Handshake auth={self.auth!r} from {self.peer}>"
 
 
+def checkEvent(event) -> None:
+    """
+    Refuse an event name socket.io clients cannot take.
+
+    @raise UsageError: not a L{str}, or reserved (C{connect}, ...).
+    """
+    if event.__class__ is not str:
+        raise UsageError(f"event names are str, not {type(event).__name__}")
+    if event in RESERVED_EVENTS:
+        raise UsageError(f"{event!r} is a reserved event name")
+
+
 def ackArgs(result) -> list:
     """
     The arguments of an acknowledgement from a handler's return value:
@@ -116,8 +128,11 @@ class Socket:
     @property
     def rooms(self) -> frozenset:
         """
-        The rooms this socket is in.
+        The rooms this socket is in (none once it disconnected: a recovered
+        socket with the same sid is another object).
         """
+        if not self.connected:
+            return frozenset()
         return self.namespace.adapter.socketRooms(self.sid)
 
     # -- sending -------------------------------------------------------------
@@ -125,6 +140,9 @@ class Socket:
     def emit(self, event, *args) -> None:
         """
         Send C{event} with C{args} (JSON values, L{bytes} anywhere).
+
+        @raise UsageError: a reserved or non-string event name, or an
+            argument that JSON cannot carry.
         """
         self._emit(event, args, None)
 
@@ -140,12 +158,14 @@ class Socket:
         """
         if not self.connected:
             raise UsageError("socket is not connected")
+        checkEvent(event)
         namespace = self.namespace
         ackId = namespace.nextAckId()
+        # Encoded first: a bad argument raises before anything waits.
+        prepared = prepare(Packet(EVENT, namespace.name, [event, *args], ackId))
         d = Deferred()
-        reactor = namespace.server.reactor
         delay = namespace.server.options.ackTimeout if timeout is None else timeout
-        timer = reactor.callLater(delay, self._ackTimedOut, ackId)
+        timer = namespace.server.reactor.callLater(delay, self._ackTimedOut, ackId)
 
         def answered(args):
             if timer.active():
@@ -153,7 +173,9 @@ class Socket:
             d.callback(ackResult(args))
 
         self._acks[ackId] = (answered, d, timer)
-        self._emit(event, args, ackId)
+        for listener in self._anyOutgoing:
+            listener(event, args)
+        self.client.write(prepared, False)
         return d
 
     def _ackTimedOut(self, ackId: int) -> None:
@@ -162,21 +184,20 @@ class Socket:
             pending[1].errback(AckTimeout())
 
     def _emit(self, event, args, ackId) -> None:
-        if event.__class__ is not str:
-            raise UsageError(f"event names are str, not {type(event).__name__}")
-        if event in RESERVED_EVENTS:
-            raise UsageError(f"{event!r} is a reserved event name")
+        checkEvent(event)
         if not self.connected:
             return
-        data = [event, *args]
-        for listener in self._anyOutgoing:
-            listener(event, args)
-        packet = Packet(EVENT, self.namespace.name, data, ackId)
+        packet = Packet(EVENT, self.namespace.name, [event, *args], ackId)
         if ackId is None and self.namespace.server.options.recovery:
             # Kept for recovery (with its offset), as a broadcast to itself.
+            for listener in self._anyOutgoing:
+                listener(event, args)
             self.namespace.adapter.broadcast(packet, BroadcastOptions(rooms=frozenset((self.sid,))))
             return
-        self.client.write(prepare(packet), False)
+        prepared = prepare(packet)
+        for listener in self._anyOutgoing:
+            listener(event, args)
+        self.client.write(prepared, False)
 
     def deliver(self, prepared, volatile: bool) -> None:
         """
@@ -213,7 +234,8 @@ class Socket:
         """
         Leave C{room}.
         """
-        self.namespace.adapter.delete(self.sid, room)
+        if self.connected:
+            self.namespace.adapter.delete(self.sid, room)
 
     def to(self, *rooms: str):
         """

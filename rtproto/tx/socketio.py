@@ -211,6 +211,7 @@ class SocketIOServer:
             recovery = getattr(namespace.adapter, "recovery", None)
             if recovery is not None:
                 recovery.cleanup(now)
+            namespace.maybeForget()
 
     def closeAll(self) -> None:
         """
