@@ -5,25 +5,21 @@ C{--listen} endpoint.
 """
 
 import gc
-import re
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
-from twisted.python.reflect import namedAny
 
 from rtproto.engineio import EngineIOOptions
 from rtproto.errors import UsageError
 from rtproto.handlers import availablePlugins, findHandler
-from rtproto.socketio import SocketIOOptions
 from rtproto.tx.site import buildSite
-from rtproto.tx.socketio import SocketIOServer
+from rtproto._tapsio import SocketIOOptionsMixin, buildSocketIO
 from rtproto.websocket import DeflateOptions, WebSocketOptions
 
 DEFAULT_LISTEN = "tcp:8080"
 DEFAULT_WS = [("/ws", "echo")]
-DEFAULT_NAMESPACES = [("/chat", "chat")]
 _BACKLOG = 1024
 GC_THRESHOLD = 5000
 
@@ -43,42 +39,6 @@ def _number(options, name: str, kind):
     return value
 
 
-def _setupCallable(name: str):
-    """
-    Import the C{--socketio-app} callable.
-    """
-    try:
-        setup = namedAny(name)
-    except Exception as e:
-        raise UsageError(f"cannot import socket.io app {name!r}: {e.__class__.__name__}: {e}") from None
-    if not callable(setup):
-        raise UsageError(f"socket.io app {name!r} is not callable")
-    return setup
-
-
-def buildSocketIO(options, reactor) -> "SocketIOServer | None":
-    """
-    The socket.io server of the C{--namespace} and C{--socketio-app}
-    options, or L{None} when there is none.
-    """
-    handlers = options.get("namespaceHandlers") or []
-    setup = options.get("socketioSetup")
-    if not handlers and setup is None:
-        return None
-    server = SocketIOServer(options.get("socketioOptions"), options.get("engineioOptions"), reactor)
-    for nsp, factory in handlers:
-        if nsp.startswith("re:"):
-            try:
-                server.addDynamicNamespace(nsp[3:], factory)
-            except re.error as e:
-                raise UsageError(f"--namespace {nsp!r}: {e}") from None
-        else:
-            server.of(nsp, factory)
-    if setup is not None:
-        setup(server)
-    return server
-
-
 def withBacklog(description: str) -> str:
     """
     Give a C{tcp:}/C{ssl:} endpoint description a listen backlog of 1024
@@ -91,7 +51,7 @@ def withBacklog(description: str) -> str:
     return description
 
 
-class Options(usage.Options):
+class Options(usage.Options, SocketIOOptionsMixin):
     """
     C{twistd rtproto} options.
     """
@@ -113,7 +73,6 @@ class Options(usage.Options):
         ["no-http-compression", None, "engine.io: do not gzip/deflate polling responses."],
         ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
         ["access-log", None, "Log a line per HTTP request (off: long-polling makes many)."],
-        ["sio-recovery", None, "socket.io: connection state recovery (broadcasts carry an offset argument)."],
     ]
 
     optParameters = [
@@ -130,17 +89,6 @@ class Options(usage.Options):
         ["eio-transports", None, "polling,websocket", "engine.io: comma-separated transports clients may use."],
         ["cors-origins", None, "", "engine.io: comma-separated origins given CORS headers, or * (empty: none)."],
         ["eio-cookie", None, "", "engine.io: name of a cookie holding the session id (empty: no cookie)."],
-        ["socketio-path", None, "/socket.io/", "socket.io: where it is mounted."],
-        ["socketio-app", None, "", "socket.io: a dotted path to a callable configuring the server in code."],
-        ["sio-connect-timeout", None, 45.0, "socket.io: seconds a client has to connect to a namespace."],
-        ["sio-ack-timeout", None, 30.0, "socket.io: default seconds to wait for an acknowledgement."],
-        ["sio-recovery-duration", None, 120.0, "socket.io: seconds a disconnected socket's state is kept."],
-        [
-            "sio-client-dist",
-            None,
-            "",
-            "socket.io: serve the browser client from this folder (node_modules/socket.io-client/dist).",
-        ],
         [
             "gc-threshold",
             None,
@@ -153,10 +101,10 @@ class Options(usage.Options):
 
     def __init__(self) -> None:
         super().__init__()
+        SocketIOOptionsMixin.__init__(self)
         self["listen"] = []
         self["ws"] = []
         self["engineio"] = []
-        self["namespace"] = []
 
     def opt_listen(self, description: str) -> None:
         """
@@ -186,22 +134,6 @@ class Options(usage.Options):
             raise usage.UsageError(f"--engineio takes PATH=HANDLER, not {mount!r}")
         self["engineio"].append((path, name))
 
-    def opt_namespace(self, mount: str) -> None:
-        """
-        Serve a socket.io namespace: NSP=HANDLER, e.g. /chat=chat, or
-        re:REGEX=HANDLER for every namespace the regular expression matches
-        (repeatable; mounted at --socketio-path).
-        """
-        nsp, sep, name = mount.rpartition("=")
-        if not sep or not nsp or not name or not (nsp.startswith("/") or nsp.startswith("re:")):
-            raise usage.UsageError(f"--namespace takes NSP=HANDLER (NSP /name or re:REGEX), not {mount!r}")
-        if nsp.startswith("re:"):
-            try:
-                re.compile(nsp[3:])
-            except re.error as e:
-                raise usage.UsageError(f"--namespace {nsp!r}: not a regular expression ({e})") from None
-        self["namespace"].append((nsp, name))
-
     def postOptions(self) -> None:
         """
         Check the options and resolve the handlers, so that mistakes are
@@ -222,15 +154,11 @@ class Options(usage.Options):
                 (path, findHandler(name, "websocket")) for path, name in (self["ws"] or DEFAULT_WS)
             ]
             self["engineioHandlers"] = [(path, findHandler(name, "engineio")) for path, name in self["engineio"]]
-            namespaces = self["namespace"]
-            if not namespaces and not self["engineio"] and not self["socketio-app"]:
-                namespaces = DEFAULT_NAMESPACES
-            self["namespaceHandlers"] = [(nsp, findHandler(name, "socketio")) for nsp, name in namespaces]
-            self["socketioSetup"] = _setupCallable(self["socketio-app"]) if self["socketio-app"] else None
+            self.resolveSocketIO(defaultApp=not self["engineio"])
         except UsageError as e:
             raise usage.UsageError(str(e)) from None
         self["engineioOptions"] = self._engineioOptions()
-        self["socketioOptions"] = self._socketioOptions()
+        self["socketioOptions"] = self.socketioOptions()
         origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
         self["options"] = WebSocketOptions(
             maxMessageSize=_number(self, "max-message-size", int),
@@ -244,23 +172,6 @@ class Options(usage.Options):
             deflate=DeflateOptions(),
         )
 
-
-    def _socketioOptions(self) -> SocketIOOptions:
-        seconds = {}
-        for name in ("sio-connect-timeout", "sio-ack-timeout", "sio-recovery-duration"):
-            try:
-                seconds[name] = float(self[name])
-            except (TypeError, ValueError):
-                seconds[name] = 0.0
-            if not seconds[name] > 0:
-                raise usage.UsageError(f"--{name} takes a number of seconds above 0, not {self[name]!r}")
-        return SocketIOOptions(
-            connectTimeout=seconds["sio-connect-timeout"],
-            ackTimeout=seconds["sio-ack-timeout"],
-            recovery=bool(self["sio-recovery"]),
-            maxDisconnectionDuration=seconds["sio-recovery-duration"],
-            clientDist=self["sio-client-dist"] or None,
-        )
 
     def _engineioOptions(self) -> EngineIOOptions:
         interval = _number(self, "eio-ping-interval", float)
