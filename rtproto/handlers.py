@@ -11,7 +11,7 @@ from zope.interface import implementer
 from rtproto.errors import UsageError
 from rtproto.interfaces import IHandlerPlugin
 
-TRANSPORTS = ("websocket", "engineio", "socketio")
+TRANSPORTS = ("websocket", "engineio", "socketio", "sse")
 
 
 @implementer(IPlugin, IHandlerPlugin)

@@ -280,7 +280,9 @@ class IHandlerPlugin(Interface):
     """
 
     name = Attribute("The name used on the command line, L{str}.")
-    transport = Attribute("Which transport it serves: C{'websocket'}, C{'engineio'} or C{'socketio'}.")
+    transport = Attribute(
+        "Which transport it serves: C{'websocket'}, C{'engineio'}, C{'socketio'} or C{'sse'}."
+    )
     description = Attribute("One line for C{--help} listings.")
     handlerFactory = Attribute("A zero-argument callable returning a new handler.")
 
@@ -444,4 +446,75 @@ class IAdapter(Interface):
         """
         The state kept under C{pid} with the packets missed since
         C{offset}, or L{None}.
+        """
+
+
+class ISSERequest(Interface):
+    """
+    What an SSE handler sees of a subscription request (a snapshot: it does
+    not keep the C{twisted.web} request alive).
+    """
+
+    path = Attribute("The request path, L{bytes}.")
+    args = Attribute("Query arguments: L{dict} of L{bytes} to L{list} of L{bytes}.")
+    headers = Attribute("The request headers, a L{twisted.web.http_headers.Headers}.")
+    peer = Attribute("The peer's address, an L{twisted.internet.interfaces.IAddress}.")
+    isSecure = Attribute("L{True} when the connection is over TLS.")
+
+    def getCookie(name):
+        """
+        The value of cookie C{name} (L{bytes}), or L{None}.
+        """
+
+
+class ISSESubscriber(Interface):
+    """
+    One open event stream.
+    """
+
+    channels = Attribute("The channels it receives, a L{tuple} of L{str}.")
+    request = Attribute("The L{ISSERequest}.")
+    lastEventId = Attribute("The id it resumed from (L{str}), or L{None}.")
+
+    def send(data, event=None, id=None):
+        """
+        Send an event to this subscriber only (not kept in the history).
+        """
+
+    def close():
+        """
+        End the stream (the client reconnects after its retry delay).
+        """
+
+
+class ISSEHandler(Interface):
+    """
+    The application side of one event stream (see
+    L{rtproto.sse.SSEHandler}).
+    """
+
+    def authorize(request):
+        """
+        Accept, or raise (or fail with) L{rtproto.errors.ConnectionDeny}
+        (401 or 403); may return a L{Deferred}.
+        """
+
+    def channelsFor(request, requested):
+        """
+        The channels to subscribe to, from those C{requested}.
+        """
+
+    def subscribed(subscriber):
+        """
+        The stream is open.
+        """
+
+    def missedEvents(subscriber, lastEventId):
+        """
+        The client resumes from an id the history does not have.
+        """
+
+    def unsubscribed(reason):
+        """
+        The stream ended.
         """

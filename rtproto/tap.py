@@ -16,6 +16,7 @@ from rtproto.errors import UsageError
 from rtproto.handlers import availablePlugins, findHandler
 from rtproto.tx.site import buildSite
 from rtproto._tapsio import SocketIOOptionsMixin, buildSocketIO
+from rtproto._tapsse import SSEOptionsMixin, buildSSE
 from rtproto.websocket import DeflateOptions, WebSocketOptions
 
 DEFAULT_LISTEN = "tcp:8080"
@@ -51,7 +52,7 @@ def withBacklog(description: str) -> str:
     return description
 
 
-class Options(usage.Options, SocketIOOptionsMixin):
+class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
     """
     C{twistd rtproto} options.
     """
@@ -102,6 +103,7 @@ class Options(usage.Options, SocketIOOptionsMixin):
     def __init__(self) -> None:
         super().__init__()
         SocketIOOptionsMixin.__init__(self)
+        SSEOptionsMixin.__init__(self)
         self["listen"] = []
         self["ws"] = []
         self["engineio"] = []
@@ -155,10 +157,12 @@ class Options(usage.Options, SocketIOOptionsMixin):
             ]
             self["engineioHandlers"] = [(path, findHandler(name, "engineio")) for path, name in self["engineio"]]
             self.resolveSocketIO(defaultApp=not self["engineio"])
+            self.resolveSSE(defaultApp=not self["engineio"] and not self["namespace"] and not self["socketio-app"])
         except UsageError as e:
             raise usage.UsageError(str(e)) from None
         self["engineioOptions"] = self._engineioOptions()
         self["socketioOptions"] = self.socketioOptions()
+        self["sseOptions"] = self.sseOptions()
         origins = tuple(o.strip() for o in self["allowed-origins"].split(",") if o.strip())
         self["options"] = WebSocketOptions(
             maxMessageSize=_number(self, "max-message-size", int),
@@ -248,6 +252,8 @@ class GracefulStop(Service):
         Close the connections; twistd waits for the returned Deferred.
         """
         super().stopService()
+        for resource in getattr(self.site, "sse", ()):
+            resource.closeAll()
         for server in getattr(self.site, "socketio", ()):
             server.closeAll()
         for resource in getattr(self.site, "engineio", ()):
@@ -271,6 +277,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             engineioOptions=options.get("engineioOptions"),
             accessLog=bool(options.get("access-log")),
             socketio=[(options.get("socketio-path") or "/socket.io/", socketio)] if socketio else [],
+            sse=buildSSE(options, reactor),
         )
     except UsageError as e:
         raise usage.UsageError(str(e)) from None

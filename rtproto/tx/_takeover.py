@@ -57,3 +57,29 @@ def replaceProtocol(transport, protocol) -> None:
         transport.wrappedProtocol = protocol
     else:
         transport.protocol = protocol
+
+
+def switchToHTTP2(channel, data: bytes) -> None:
+    """
+    Hand a fresh connection whose TLS handshake negotiated C{h2} (ALPN) from
+    the site's HTTP/1.1 C{channel} to Twisted's L{H2Connection}, with the
+    same site, request factory and timeouts, as Twisted's own generic
+    channel does; C{data} is what was read so far.
+    """
+    from twisted.web._http2 import H2Connection
+
+    transport = channel.transport
+    producer = channel._networkProducer
+    producer.unregisterProducer()
+    channel.setTimeout(None)
+    h2 = H2Connection()
+    h2.requestFactory = channel.requestFactory
+    h2.site = channel.site
+    h2.factory = channel.factory
+    h2.timeOut = getattr(channel, "idleTimeout", None)
+    h2.callLater = channel.callLater
+    replaceProtocol(transport, h2)
+    channel.transport = None
+    h2.makeConnection(transport)
+    producer.registerProducer(h2, True)
+    h2.dataReceived(data)

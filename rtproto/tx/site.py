@@ -22,6 +22,7 @@ from rtproto.errors import UsageError
 from rtproto.engineio import EngineIOOptions
 from rtproto.tx._fastpath import FastPathMixin
 from rtproto.tx._registry import ConnectionRegistry
+from rtproto.tx._takeover import switchToHTTP2
 from rtproto.tx.engineio import EngineIOResource
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
@@ -106,6 +107,24 @@ class _DeadlineChannel(HTTPChannel):
         super().timeoutConnection()
 
 
+class _HTTP2Switch:
+    """
+    A channel that becomes Twisted's HTTP/2 connection when TLS negotiated
+    C{h2} (Twisted's own generic channel does this, but the site's channel
+    class replaces it).
+    """
+
+    _protocolChecked = False
+
+    def dataReceived(self, data):
+        if not self._protocolChecked:
+            self._protocolChecked = True
+            if getattr(self.transport, "negotiatedProtocol", None) == b"h2":
+                switchToHTTP2(self, data)
+                return
+        super().dataReceived(data)
+
+
 class _Index(Resource):
     """
     The root: a short plain-text list of what is mounted.
@@ -141,6 +160,7 @@ def buildSite(
     engineioOptions: "EngineIOOptions | None" = None,
     accessLog: bool = False,
     socketio: "list[tuple[str, object]]" = (),
+    sse: "list[tuple[str, object]]" = (),
 ) -> Site:
     """
     Build the site of an app.
@@ -155,10 +175,13 @@ def buildSite(
     @param socketio: C{(path, server)} pairs of
         L{rtproto.tx.socketio.SocketIOServer}s (whose engine.io options
         should be C{engineioOptions}).
+    @param sse: C{(path, resource)} pairs of
+        L{rtproto.tx.sse.EventSourceResource}s.
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket (engine.io's included), and
         C{engineio} lists the L{EngineIOResource}s (socket.io's included)
-        and C{socketio} the socket.io servers.
+        C{socketio} the socket.io servers and C{sse} the event-stream
+        resources.
     @raise UsageError: a bad or repeated path.
     """
     if reactor is None:
@@ -169,6 +192,7 @@ def buildSite(
         [("WebSocket", p, f) for p, f in websockets]
         + [("engine.io", p, f) for p, f in engineio]
         + [("socket.io", p, f) for p, f in socketio]
+        + [("SSE", p, r) for p, r in sse]
     )
     root = _Index([(kind, path) for kind, path, _ in mounts])
     registry = ConnectionRegistry()
@@ -193,6 +217,8 @@ def buildSite(
             raise UsageError(f"{path!r} overlaps another mount")
         if kind == "WebSocket":
             resource = WebSocketResource(factory, options, reactor, registry)
+        elif kind == "SSE":
+            resource = factory
         else:
             if kind == "socket.io":
                 resource = factory.resource(registry)
@@ -214,10 +240,11 @@ def buildSite(
     if not accessLog:
         site.log = lambda request: None
     channelClass = type(
-        "RtprotoChannel", (FastPathMixin, _DeadlineChannel), {"headerTimeout": options.openTimeout}
+        "RtprotoChannel", (_HTTP2Switch, FastPathMixin, _DeadlineChannel), {"headerTimeout": options.openTimeout}
     )
     site.protocol = channelClass
     site.connections = registry
     site.engineio = engines
     site.socketio = [server for _, server in socketio]
+    site.sse = [resource for _, resource in sse]
     return site

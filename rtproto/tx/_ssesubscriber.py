@@ -1,0 +1,156 @@
+"""
+L{Subscriber}: one open Server-Sent Events stream, the producer registered
+on its C{twisted.web} request so that a client that stops reading is seen:
+while the transport is paused, what is written is counted, and past
+C{bufferSize} the subscriber is dropped (it reconnects and resumes from the
+history) instead of holding memory or slowing the others.
+"""
+
+from http.cookies import SimpleCookie
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from rtproto.interfaces import ISSERequest, ISSESubscriber
+from rtproto.sse import encodeEvent
+
+_log = Logger()
+
+
+@implementer(ISSERequest)
+class SSERequest:
+    """
+    A snapshot of a subscription request.
+    """
+
+    __slots__ = ("path", "args", "headers", "peer", "isSecure")
+
+    def __init__(self, request) -> None:
+        self.path = request.path
+        self.args = request.args
+        self.headers = request.requestHeaders
+        self.peer = request.getClientAddress()
+        self.isSecure = request.isSecure()
+
+    def getCookie(self, name):
+        """
+        The value of cookie C{name} (L{bytes} or L{str}, as C{name}), or
+        L{None}.
+        """
+        asBytes = isinstance(name, bytes)
+        key = name.decode("latin-1") if asBytes else name
+        for header in self.headers.getRawHeaders(b"cookie", []):
+            cookie = SimpleCookie()
+            try:
+                cookie.load(header.decode("latin-1"))
+            except Exception:
+                continue
+            if key in cookie:
+                value = cookie[key].value
+                return value.encode("latin-1") if asBytes else value
+        return None
+
+    def __repr__(self) -> str:
+        return f"<SSERequest {self.path!r} from {self.peer}>"
+
+
+@implementer(ISSESubscriber)
+class Subscriber:
+    """
+    One event stream.
+
+    @ivar channels: the channels it receives.
+    @ivar handler: its L{rtproto.interfaces.ISSEHandler}.
+    @ivar lastWrite: when something was last written (for keep-alives).
+    """
+
+    def __init__(self, resource, request, handler, channels, snapshot, lastEventId, now: float) -> None:
+        self.resource = resource
+        self.handler = handler
+        self.channels = tuple(channels)
+        self.request = snapshot
+        self.lastEventId = lastEventId
+        self.lastWrite = now
+        self.closed = False
+        self._http = request
+        self._paused = False
+        self._pending = 0
+        self._limit = resource.options.bufferSize
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.channels} {self.request!r}>"
+
+    # -- writing ---------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """
+        Write encoded bytes; a paused subscriber that piles up more than
+        C{bufferSize} is dropped.
+        """
+        if self.closed:
+            return
+        if self._paused:
+            self._pending += len(data)
+            if self._pending > self._limit:
+                _log.info(
+                    "SSE subscriber {peer} dropped: more than {limit} bytes queued while it was not reading",
+                    peer=self.request.peer,
+                    limit=self._limit,
+                )
+                self._end("slow client", abort=True)
+                return
+        self._http.write(data)
+
+    def send(self, data: str, event=None, id=None) -> None:
+        """
+        Send an event to this subscriber only (not kept in the history).
+        """
+        self.write(encodeEvent(data, event, id))
+
+    def close(self) -> None:
+        """
+        End the stream cleanly; the client reconnects after its retry delay.
+        """
+        self._end("closed")
+
+    def _end(self, reason: str, abort: bool = False) -> None:
+        if self.closed:
+            return
+        self.resource.unsubscribe(self, reason)
+        request = self._http
+        if abort:
+            transport = request.channel.transport if request.channel is not None else None
+            if transport is not None:
+                transport.abortConnection()
+        elif not request.finished and not request._disconnected:
+            request.unregisterProducer()
+            request.finish()
+
+    def lost(self, reason: str) -> None:
+        """
+        The client went away (the request's C{notifyFinish} failed).
+        """
+        if not self.closed:
+            self.resource.unsubscribe(self, reason)
+
+    # -- IPushProducer ---------------------------------------------------------
+
+    def pauseProducing(self) -> None:
+        """
+        The transport's buffer is full: count from now on.
+        """
+        if not self._paused:
+            self._paused = True
+            self._pending = 0
+
+    def resumeProducing(self) -> None:
+        """
+        The client caught up.
+        """
+        self._paused = False
+        self._pending = 0
+
+    def stopProducing(self) -> None:
+        """
+        The connection is going away; C{notifyFinish} tells us.
+        """

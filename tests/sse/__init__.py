@@ -1,0 +1,3 @@
+"""
+Tests for the sans-I/O Server-Sent Events core, L{rtproto.sse}.
+"""
