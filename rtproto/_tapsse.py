@@ -71,7 +71,7 @@ class SSEOptionsMixin:
                 values[name] = kind(self[name])
             except (TypeError, ValueError):
                 values[name] = -1
-            if values[name] < 0 or (name in ("sse-keepalive", "sse-buffer") and not values[name]):
+            if not 0 <= values[name] < float("inf") or (name in ("sse-keepalive", "sse-buffer") and not values[name]):
                 raise usage.UsageError(f"--{name} takes a number above 0, not {self[name]!r}")
         return SSEOptions(
             keepAlive=values["sse-keepalive"],

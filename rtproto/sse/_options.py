@@ -37,8 +37,8 @@ class SSEOptions:
     maxChannels: int = 16
 
     def __post_init__(self) -> None:
-        if self.keepAlive <= 0:
-            raise ValueError("keepAlive must be positive")
+        if not 0 < self.keepAlive < float("inf"):
+            raise ValueError("keepAlive must be a positive, finite number of seconds")
         if self.retry is not None and self.retry < 0:
             raise ValueError("retry must be 0 or more")
         if self.historyEvents < 0 or self.historyBytes < 0 or self.bufferSize < 1 or self.maxChannels < 1:

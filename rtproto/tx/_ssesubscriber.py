@@ -101,6 +101,18 @@ class Subscriber:
                 return
         self._http.write(data)
 
+    def writeReplay(self, events) -> None:
+        """
+        Write the events of a replay: bounded by the history's size, they
+        do not count against C{bufferSize} (what comes after them does).
+        """
+        if self.closed:
+            return
+        write = self._http.write
+        for encoded in events:
+            write(encoded)
+        self._pending = 0
+
     def send(self, data: str, event=None, id=None) -> None:
         """
         Send an event to this subscriber only (not kept in the history).

@@ -67,6 +67,7 @@ class EventSourceResource(Resource):
         self._keepAlive = None
         self._closing = False
         self.onClose: list = []
+        self._waiters: list = []
 
     # -- publishing ------------------------------------------------------------
 
@@ -98,8 +99,10 @@ class EventSourceResource(Resource):
 
     def render_GET(self, request):
         """
-        Open a stream.
+        Open a stream (or, at C{<mount>/stats}, the mount's statistics).
         """
+        if request.postpath == [b"stats"] and self.options.publishToken is not None:
+            return self._stats(request)
         if request.postpath not in ([], [b""]):
             return notFound().render(request)
         self._cors(request)
@@ -121,6 +124,12 @@ class EventSourceResource(Resource):
     def _authorized(self, _, request, handler, snapshot, gone) -> None:
         if gone:
             return
+        if self._closing:
+            # Authorized after a graceful stop began: no stream any more.
+            self._streamHeaders(request)
+            request.write(self._retryLine())
+            request.finish()
+            return
         requested = [v.decode("utf-8", "replace") for v in request.args.get(b"channel", [])]
         channels = list(dict.fromkeys(handler.channelsFor(snapshot, requested)))
         bad = [c for c in channels if not isinstance(c, str) or not 0 < len(c) <= MAX_CHANNEL]
@@ -141,6 +150,10 @@ class EventSourceResource(Resource):
             # The stream is long-lived; keep-alives and TCP tell when it dies.
             channel.setTimeout(None)
         request.registerProducer(subscriber, True)
+        if getattr(channel, "_waitingForTransport", False):
+            # The connection is already waiting on its client (a pipelined
+            # request): start paused, so the buffer bound holds.
+            subscriber.pauseProducing()
         if lastEventId is not None:
             self._replay(subscriber, lastEventId)
         if subscriber.closed:
@@ -148,6 +161,8 @@ class EventSourceResource(Resource):
         for name in channels:
             self.channels.setdefault(name, set()).add(subscriber)
         self.subscribers.add(subscriber)
+        if self._waiters:
+            self._countChanged()
         request.notifyFinish().addBoth(lambda _: subscriber.lost("client gone"))
         self._startKeepAlive()
         _call(handler.subscribed, subscriber)
@@ -184,8 +199,19 @@ class EventSourceResource(Resource):
         if events is None:
             _call(subscriber.handler.missedEvents, subscriber, lastEventId)
             return
-        for encoded in events:
-            subscriber.write(encoded)
+        # The replay is bounded by the history, not by the live buffer:
+        # a client reading at full speed must not be dropped for it.
+        subscriber.writeReplay(events)
+
+    def render_HEAD(self, request):
+        """
+        The stream's headers, and no stream.
+        """
+        if request.postpath not in ([], [b""]):
+            return notFound().render(request)
+        self._cors(request)
+        self._streamHeaders(request)
+        return b""
 
     def _streamHeaders(self, request) -> None:
         request.setResponseCode(200)
@@ -222,20 +248,79 @@ class EventSourceResource(Resource):
         request.setHeader(b"access-control-max-age", b"86400")
         return b""
 
-    def render_POST(self, request):
+    def _checkToken(self, request) -> "bytes | None":
         """
-        C{POST <mount>/publish}: publish over HTTP (when a token is set).
+        L{None} if the request carries the publish token, else the answer.
         """
-        token = self.options.publishToken
-        if request.postpath != [b"publish"] or token is None:
-            return notFound().render(request)
-        self._cors(request)
         auth = request.getHeader(b"authorization")
         if auth is None:
             return _answer(request, 401, {"error": "missing Authorization: Bearer token"})
         scheme, _, given = auth.partition(b" ")
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), token.encode("utf-8")):
+        token = self.options.publishToken.encode("utf-8")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), token):
             return _answer(request, 403, {"error": "bad token"})
+        return None
+
+    def _stats(self, request):
+        """
+        C{GET <mount>/stats} (with the publish token): the number of
+        subscribers, per channel, and the history's size, as JSON.  With
+        C{?subscribers=N} the answer waits (at most C{?timeout=} seconds,
+        default 10) until there are exactly N subscribers.
+        """
+        refused = self._checkToken(request)
+        if refused is not None:
+            return refused
+        wanted = request.args.get(b"subscribers")
+        if wanted and wanted[0].isdigit() and int(wanted[0]) != len(self.subscribers):
+            try:
+                timeout = min(float(request.args.get(b"timeout", [b"10"])[0]), 60.0)
+            except ValueError:
+                timeout = 10.0
+            waiter = [int(wanted[0]), request, None]
+            waiter[2] = self.reactor.callLater(timeout, self._answerWaiter, waiter)
+            self._waiters.append(waiter)
+            request.notifyFinish().addErrback(lambda _: self._dropWaiter(waiter))
+            return NOT_DONE_YET
+        return _answer(request, 200, self.stats())
+
+    def stats(self) -> dict:
+        """
+        Subscribers (in all, and per channel) and the history's size.
+        """
+        return {
+            "subscribers": len(self.subscribers),
+            "channels": {name: len(members) for name, members in self.channels.items()},
+            "history": {"events": len(self.history), "bytes": self.history.size, "lastSeq": self._seq},
+        }
+
+    def _answerWaiter(self, waiter) -> None:
+        self._dropWaiter(waiter)
+        request = waiter[1]
+        request.write(_answer(request, 200, self.stats()))
+        request.finish()
+
+    def _dropWaiter(self, waiter) -> None:
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+        if waiter[2].active():
+            waiter[2].cancel()
+
+    def _countChanged(self) -> None:
+        count = len(self.subscribers)
+        for waiter in [w for w in self._waiters if w[0] == count]:
+            self._answerWaiter(waiter)
+
+    def render_POST(self, request):
+        """
+        C{POST <mount>/publish}: publish over HTTP (when a token is set).
+        """
+        if request.postpath != [b"publish"] or self.options.publishToken is None:
+            return notFound().render(request)
+        self._cors(request)
+        refused = self._checkToken(request)
+        if refused is not None:
+            return refused
         if getattr(request, "bodyTooLarge", False):
             return _answer(request, 413, {"error": "body too large"})
         try:
@@ -269,6 +354,8 @@ class EventSourceResource(Resource):
         self.subscribers.discard(subscriber)
         if not self.subscribers:
             self._stopKeepAlive()
+        if self._waiters:
+            self._countChanged()
         _call(subscriber.handler.unsubscribed, reason)
 
     def closeAll(self) -> None:
@@ -284,6 +371,8 @@ class EventSourceResource(Resource):
         for subscriber in list(self.subscribers):
             subscriber._end("server shutting down")
         self._stopKeepAlive()
+        for waiter in list(self._waiters):
+            self._answerWaiter(waiter)
 
     # -- keep-alives -------------------------------------------------------------
 
