@@ -5,12 +5,12 @@ to (it keeps the session's one timer), and L{WebSocketSink} carries a
 session over a WebSocket connection (directly, or as the upgrade probe).
 """
 
-from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from rtproto.errors import EngineIOError, UsageError
 from rtproto.interfaces import IEngineIORequest, IEngineIOSocket, IWebSocketHandler
+from rtproto.tx._calls import callHandler
 from rtproto.tx._fastpath import LazyHeaders, headerSource
 from rtproto.websocket import PreparedMessage
 
@@ -167,15 +167,7 @@ class EngineIOSocket:
         self.session.flush()
 
     def _call(self, method, *args) -> None:
-        try:
-            result = method(*args)
-        except Exception:
-            _log.failure("engine.io handler {handler!r} failed", handler=self.handler)
-            return
-        if isinstance(result, Deferred):
-            result.addErrback(
-                lambda f: _log.failure("engine.io handler {handler!r} failed", f, handler=self.handler)
-            )
+        callHandler("engine.io", self.handler, method, *args)
 
     # -- the timer ----------------------------------------------------------
 

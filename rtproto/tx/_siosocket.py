@@ -13,6 +13,7 @@ from rtproto.errors import AckTimeout, UsageError
 from rtproto.interfaces import ISocket, ISocketIOHandshake
 from rtproto.socketio import ACK, EVENT, Packet
 from rtproto.socketio._adapter import BroadcastOptions, prepare
+from rtproto.tx._calls import callHandler
 from rtproto.socketio._packets import RESERVED_EVENTS
 
 _log = Logger()
@@ -355,10 +356,4 @@ class Socket:
         self._call(handler.connectionLost, reason)
 
     def _call(self, method, *args) -> None:
-        try:
-            result = method(*args)
-        except Exception:
-            _log.failure("socket.io handler {handler!r} failed", handler=self.handler)
-            return
-        if isinstance(result, Deferred):
-            result.addErrback(lambda f: _log.failure("socket.io handler {handler!r} failed", f, handler=self.handler))
+        callHandler("socket.io", self.handler, method, *args)

@@ -28,6 +28,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from rtproto.errors import ConnectionDeny, UsageError
 from rtproto.sse import EventIds, History, SSEHandler, SSEOptions, encodeComment, encodeEvent, encodeRetry
+from rtproto.tx._calls import callHandler
 from rtproto.tx._ssesubscriber import SSERequest, Subscriber
 
 _log = Logger()
@@ -165,7 +166,7 @@ class EventSourceResource(Resource):
             self._countChanged()
         request.notifyFinish().addBoth(lambda _: subscriber.lost("client gone"))
         self._startKeepAlive()
-        _call(handler.subscribed, subscriber)
+        callHandler("SSE", handler, handler.subscribed, subscriber)
 
     def _refused(self, failure, request, gone) -> None:
         if gone:
@@ -197,7 +198,7 @@ class EventSourceResource(Resource):
             seq = self.history.lookup(lastEventId)
         events = None if seq is None or seq > self._seq else self.history.after(seq, set(subscriber.channels))
         if events is None:
-            _call(subscriber.handler.missedEvents, subscriber, lastEventId)
+            callHandler("SSE", subscriber.handler, subscriber.handler.missedEvents, subscriber, lastEventId)
             return
         # The replay is bounded by the history, not by the live buffer:
         # a client reading at full speed must not be dropped for it.
@@ -356,7 +357,7 @@ class EventSourceResource(Resource):
             self._stopKeepAlive()
         if self._waiters:
             self._countChanged()
-        _call(subscriber.handler.unsubscribed, reason)
+        callHandler("SSE", subscriber.handler, subscriber.handler.unsubscribed, reason)
 
     def closeAll(self) -> None:
         """
@@ -401,13 +402,3 @@ def _answer(request, status: int, body: dict) -> bytes:
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"application/json")
     return json.dumps(body).encode("utf-8")
-
-
-def _call(method, *args) -> None:
-    try:
-        result = method(*args)
-    except Exception:
-        _log.failure("SSE handler {method!r} failed", method=method)
-        return
-    if hasattr(result, "addErrback"):
-        result.addErrback(lambda f: _log.failure("SSE handler {method!r} failed", f, method=method))

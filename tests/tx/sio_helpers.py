@@ -295,6 +295,12 @@ class RecordingHandler(NamespaceHandler):
     def on_boom(self, *args):
         raise RuntimeError("boom")
 
+    async def on_async(self, *args):
+        # A coroutine handler: its result is the acknowledgement.
+        d = Deferred()
+        self.pending.append(d)
+        return await d
+
     def disconnecting(self, reason):
         self.roomsWhenDisconnecting = set(self.socket.rooms)
         self.calls.append(("disconnecting", reason))

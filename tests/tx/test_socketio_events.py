@@ -43,6 +43,16 @@ class TestEvents:
         handler.pending[0].callback("a")
         assert peer.received() == [Packet(ACK, "/", ["b", 2], 2), Packet(ACK, "/", ["a"], 1)]
 
+    def test_ackFromCoroutine(self):
+        """
+        An C{async def} handler's return value is the acknowledgement.
+        """
+        _server, _reactor, peer, handler = setup()
+        peer.emit("async", ackId=3)
+        assert peer.received() == []
+        handler.pending[0].callback(("done", 1))
+        assert peer.received() == [Packet(ACK, "/", ["done", 1], 3)]
+
     def test_handlerExceptionLoggedNoAck(self):
         _server, _reactor, peer, _handler = setup()
         with LogCatcher() as log:
