@@ -8,6 +8,7 @@ from twisted.python import usage
 
 from rtproto.handlers import findHandler
 from rtproto.sse import SSEHandler, SSEOptions
+from rtproto.sse._options import MAX_KEEPALIVE
 from rtproto.tx.sse import EventSourceResource
 
 DEFAULT_SSE = [("/events", "ticker")]
@@ -73,6 +74,8 @@ class SSEOptionsMixin:
                 values[name] = -1
             if not 0 <= values[name] < float("inf") or (name in ("sse-keepalive", "sse-buffer") and not values[name]):
                 raise usage.UsageError(f"--{name} takes a number above 0, not {self[name]!r}")
+        if values["sse-keepalive"] >= MAX_KEEPALIVE:
+            raise usage.UsageError(f"--sse-keepalive must be below {MAX_KEEPALIVE:g} seconds (the idle timeout)")
         return SSEOptions(
             keepAlive=values["sse-keepalive"],
             retry=values["sse-retry"],

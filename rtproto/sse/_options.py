@@ -4,6 +4,10 @@ L{SSEOptions}: the settings of one Server-Sent Events mount.
 
 from dataclasses import dataclass
 
+# Keep-alives must come more often than an HTTP connection's idle timeout
+# (rtproto's site: 60 s; HTTP/2 connections honour it even while streaming).
+MAX_KEEPALIVE = 60.0
+
 
 @dataclass(frozen=True)
 class SSEOptions:
@@ -11,7 +15,8 @@ class SSEOptions:
     Server-Sent Events settings.
 
     @ivar keepAlive: seconds of silence after which an idle stream gets a
-        comment line (proxies and browsers drop silent connections).
+        comment line (proxies and browsers drop silent connections); below
+        L{MAX_KEEPALIVE}.
     @ivar retry: the reconnection delay sent to clients first, milliseconds
         (L{None}: send none, a comment instead).
     @ivar historyEvents: events kept for C{Last-Event-ID} replay, per mount.
@@ -37,8 +42,8 @@ class SSEOptions:
     maxChannels: int = 16
 
     def __post_init__(self) -> None:
-        if not 0 < self.keepAlive < float("inf"):
-            raise ValueError("keepAlive must be a positive, finite number of seconds")
+        if not 0 < self.keepAlive < MAX_KEEPALIVE:
+            raise ValueError(f"keepAlive must be above 0 and below {MAX_KEEPALIVE:g} seconds")
         if self.retry is not None and self.retry < 0:
             raise ValueError("retry must be 0 or more")
         if self.historyEvents < 0 or self.historyBytes < 0 or self.bufferSize < 1 or self.maxChannels < 1:

@@ -6,8 +6,6 @@ C{bufferSize} the subscriber is dropped (it reconnects and resumes from the
 history) instead of holding memory or slowing the others.
 """
 
-from http.cookies import SimpleCookie
-
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -35,19 +33,19 @@ class SSERequest:
     def getCookie(self, name):
         """
         The value of cookie C{name} (L{bytes} or L{str}, as C{name}), or
-        L{None}.
+        L{None}.  Parsed leniently, as Twisted's C{Request} does: a pair
+        that is not well-formed does not hide the ones after it.
         """
         asBytes = isinstance(name, bytes)
-        key = name.decode("latin-1") if asBytes else name
+        key = name if asBytes else name.encode("latin-1")
         for header in self.headers.getRawHeaders(b"cookie", []):
-            cookie = SimpleCookie()
-            try:
-                cookie.load(header.decode("latin-1"))
-            except Exception:
-                continue
-            if key in cookie:
-                value = cookie[key].value
-                return value.encode("latin-1") if asBytes else value
+            for pair in header.split(b";"):
+                cookieName, sep, value = pair.partition(b"=")
+                if sep and cookieName.strip() == key:
+                    value = value.strip()
+                    if len(value) >= 2 and value[:1] == value[-1:] == b'"':
+                        value = value[1:-1]
+                    return value if asBytes else value.decode("latin-1")
         return None
 
     def __repr__(self) -> str:
@@ -131,9 +129,13 @@ class Subscriber:
         self.resource.unsubscribe(self, reason)
         request = self._http
         if abort:
-            transport = request.channel.transport if request.channel is not None else None
+            channel = request.channel
+            transport = getattr(channel, "transport", None)
             if transport is not None:
                 transport.abortConnection()
+            elif channel is not None and hasattr(channel, "abortConnection"):
+                # An HTTP/2 stream: reset this stream only.
+                channel.abortConnection()
         elif not request.finished and not request._disconnected:
             request.unregisterProducer()
             request.finish()

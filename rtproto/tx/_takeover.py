@@ -72,7 +72,7 @@ def switchToHTTP2(channel, data: bytes) -> None:
     producer = channel._networkProducer
     producer.unregisterProducer()
     channel.setTimeout(None)
-    h2 = H2Connection()
+    h2 = H2Connection(getattr(channel.site, "reactor", None))
     h2.requestFactory = channel.requestFactory
     h2.site = channel.site
     h2.factory = channel.factory

@@ -147,9 +147,6 @@ class EventSourceResource(Resource):
         now = self.reactor.seconds()
         subscriber = Subscriber(self, request, handler, channels, snapshot, lastEventId, now)
         channel = request.channel
-        if hasattr(channel, "setTimeout"):
-            # The stream is long-lived; keep-alives and TCP tell when it dies.
-            channel.setTimeout(None)
         request.registerProducer(subscriber, True)
         if getattr(channel, "_waitingForTransport", False):
             # The connection is already waiting on its client (a pipelined
@@ -275,9 +272,12 @@ class EventSourceResource(Resource):
         wanted = request.args.get(b"subscribers")
         if wanted and wanted[0].isdigit() and int(wanted[0]) != len(self.subscribers):
             try:
-                timeout = min(float(request.args.get(b"timeout", [b"10"])[0]), 60.0)
+                timeout = float(request.args.get(b"timeout", [b"10"])[0])
             except ValueError:
                 timeout = 10.0
+            if not timeout >= 0:
+                timeout = 10.0
+            timeout = min(timeout, 60.0)
             waiter = [int(wanted[0]), request, None]
             waiter[2] = self.reactor.callLater(timeout, self._answerWaiter, waiter)
             self._waiters.append(waiter)
