@@ -62,6 +62,11 @@ class Subscriber:
     @ivar lastWrite: when something was last written (for keep-alives).
     """
 
+    __slots__ = (
+        "resource", "handler", "channels", "request", "lastEventId", "lastWrite", "closed",
+        "_http", "_paused", "_pending",
+    )
+
     def __init__(self, resource, request, handler, channels, snapshot, lastEventId, now: float) -> None:
         self.resource = resource
         self.handler = handler
@@ -73,7 +78,6 @@ class Subscriber:
         self._http = request
         self._paused = False
         self._pending = 0
-        self._limit = resource.options.bufferSize
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.channels} {self.request!r}>"
@@ -89,11 +93,12 @@ class Subscriber:
             return
         if self._paused:
             self._pending += len(data)
-            if self._pending > self._limit:
+            limit = self.resource.options.bufferSize
+            if self._pending > limit:
                 _log.info(
                     "SSE subscriber {peer} dropped: more than {limit} bytes queued while it was not reading",
                     peer=self.request.peer,
-                    limit=self._limit,
+                    limit=limit,
                 )
                 self._end("slow client", abort=True)
                 return
@@ -140,12 +145,13 @@ class Subscriber:
             request.unregisterProducer()
             request.finish()
 
-    def lost(self, reason: str) -> None:
+    def lost(self, _=None) -> None:
         """
-        The client went away (the request's C{notifyFinish} failed).
+        The request finished or its client went away (its C{notifyFinish}
+        fired): unsubscribed as C{'client gone'} unless it already is.
         """
         if not self.closed:
-            self.resource.unsubscribe(self, reason)
+            self.resource.unsubscribe(self, "client gone")
 
     # -- IPushProducer ---------------------------------------------------------
 

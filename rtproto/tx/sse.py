@@ -116,14 +116,13 @@ class EventSourceResource(Resource):
         handler = self.handlerFactory()
         snapshot = SSERequest(request)
         d = maybeDeferred(handler.authorize, snapshot)
-        gone: list = []
-        request.notifyFinish().addErrback(lambda _: gone.append(True))
-        d.addCallback(self._authorized, request, handler, snapshot, gone)
-        d.addErrback(self._refused, request, gone)
+        d.addCallback(self._authorized, request, handler, snapshot)
+        d.addErrback(self._refused, request)
         return NOT_DONE_YET
 
-    def _authorized(self, _, request, handler, snapshot, gone) -> None:
-        if gone:
+    def _authorized(self, _, request, handler, snapshot) -> None:
+        if request._disconnected:
+            # Gone while its authorization was pending.
             return
         if self._closing:
             # Authorized after a graceful stop began: no stream any more.
@@ -161,12 +160,12 @@ class EventSourceResource(Resource):
         self.subscribers.add(subscriber)
         if self._waiters:
             self._countChanged()
-        request.notifyFinish().addBoth(lambda _: subscriber.lost("client gone"))
+        request.notifyFinish().addBoth(subscriber.lost)
         self._startKeepAlive()
         callHandler("SSE", handler, handler.subscribed, subscriber)
 
-    def _refused(self, failure, request, gone) -> None:
-        if gone:
+    def _refused(self, failure, request) -> None:
+        if request._disconnected:
             return
         if failure.check(ConnectionDeny):
             status, reason = failure.value.status, failure.value.reason
