@@ -1,8 +1,8 @@
 """
-The default app's socket.io demo: C{python -m twisted rtproto} with no
+The default app's demos: C{python -m twisted rtproto} with no
 mount options serves the built-in C{chat} namespace at C{/chat}, and two
 python-socketio clients chat through it (C{chat_pyclient.py}) on each
-transport.
+transport; and the C{ticker} event stream at C{/events}.
 """
 
 import sys
@@ -51,4 +51,38 @@ def test_chat(defaultApp, transport):
     assert facts["typing"] == {"nick": "alice", "typing": True}
     assert facts["members"] == ["bob"]
     assert facts["bobLeftSeenByAlice"] == {"nick": "bob", "room": "lobby"}
+    defaultApp.checkAlive()
+
+
+def test_tickerDemo(defaultApp):
+    """
+    The default app's SSE demo: C{GET /events} streams a C{tick} event a
+    second on the C{ticker} channel, with ids, to a plain HTTP client.
+    """
+    import http.client
+    import json
+
+    connection = http.client.HTTPConnection("127.0.0.1", defaultApp.port, timeout=10)
+    try:
+        connection.request("GET", "/events", headers={"Accept": "text/event-stream"})
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
+        assert response.readline() == b"retry: 3000\n"
+        events, fields = [], {}
+        while len(events) < 2:
+            line = response.readline().rstrip(b"\n").decode("utf-8")
+            if line == "":
+                if "data" in fields:
+                    events.append(fields)
+                fields = {}
+            elif not line.startswith(":"):
+                name, _, value = line.partition(": ")
+                fields[name] = value
+    finally:
+        connection.close()
+    assert [e["event"] for e in events] == ["tick", "tick"]
+    ticks = [json.loads(e["data"]) for e in events]
+    assert ticks[1]["n"] == ticks[0]["n"] + 1
+    assert events[0]["id"] != events[1]["id"]
     defaultApp.checkAlive()
