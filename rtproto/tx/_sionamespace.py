@@ -45,6 +45,7 @@ class Namespace:
         recovery = None
         if options.recovery:
             recovery = RecoveryStore(options.maxDisconnectionDuration, options.recoveryMaxPackets)
+        self._recovery = recovery
         self.adapter = server.adapterFactory(self, recovery)
 
     def __repr__(self) -> str:
@@ -153,7 +154,8 @@ class Namespace:
                 sid = eio.sid if self.name == "/" else f"{self.name}#{eio.sid}"
             else:
                 sid = _newSid()
-            pid = secrets.token_urlsafe(15) if options.recovery and client.protocol == 5 else None
+            # The recovery store makes private ids (its randomness is injectable).
+            pid = self._recovery.newPid() if self._recovery is not None and client.protocol == 5 else None
             socket = Socket(self, client, handler, handshake, sid, pid)
             rooms, missed = set(), []
         rooms.add(socket.sid)
