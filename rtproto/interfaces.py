@@ -40,6 +40,10 @@ class IWebSocketConnection(Interface):
     extensions = Attribute("The negotiated extensions, as a header value L{str}.")
     isClient = Attribute("L{True} on the client side of a connection.")
     closed = Attribute("L{True} once a close frame was sent or received.")
+    app = Attribute(
+        "The site's L{rtproto.tx.app.App} (its mounts, and topics to reach the other"
+        " handlers through), or L{None} outside a site."
+    )
 
     def sendText(text):
         """
@@ -203,6 +207,10 @@ class IEngineIOSocket(Interface):
     transport = Attribute("The current transport: C{'polling'} or C{'websocket'}.")
     request = Attribute("The L{IEngineIORequest} that opened the session.")
     closed = Attribute("L{True} once the session is closed.")
+    app = Attribute(
+        "The site's L{rtproto.tx.app.App} (its mounts, and topics to reach the other"
+        " handlers through), or L{None} outside a site."
+    )
     writable = Attribute(
         "L{True} when a message sent now goes out at once (a polling GET is"
         " waiting, or the WebSocket's peer keeps up)."
@@ -316,6 +324,10 @@ class ISocket(Interface):
     connected = Attribute("L{True} until it disconnects.")
     recovered = Attribute("L{True} when connection state recovery restored it.")
     data = Attribute("A L{dict} for the application's own per-socket data (kept on recovery).")
+    app = Attribute(
+        "The site's L{rtproto.tx.app.App} (its mounts, and topics to reach the other"
+        " handlers through), or L{None} outside a site."
+    )
 
     def emit(event, *args):
         """
@@ -475,6 +487,10 @@ class ISSESubscriber(Interface):
     channels = Attribute("The channels it receives, a L{tuple} of L{str}.")
     request = Attribute("The L{ISSERequest}.")
     lastEventId = Attribute("The id it resumed from (L{str}), or L{None}.")
+    app = Attribute(
+        "The site's L{rtproto.tx.app.App} (its mounts, and topics to reach the other"
+        " handlers through), or L{None} outside a site."
+    )
 
     def send(data, event=None, id=None):
         """

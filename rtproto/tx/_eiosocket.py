@@ -12,9 +12,14 @@ from rtproto.errors import EngineIOError, UsageError
 from rtproto.interfaces import IEngineIORequest, IEngineIOSocket, IWebSocketHandler
 from rtproto.tx._calls import callHandler
 from rtproto.tx._fastpath import LazyHeaders, headerSource
+from rtproto.tx._metrics import PeerText, TransportCounters
 from rtproto.websocket import PreparedMessage
 
 _log = Logger()
+
+# Session close reasons that the counters tell apart.
+_BUFFER_FULL = "buffer full"
+_TRANSPORT_ERROR = "transport error"
 
 
 @implementer(IEngineIORequest)
@@ -43,14 +48,24 @@ class EngineIORequest:
 class EngineIOSocket:
     """
     One session as its handler sees it, and the session's listener.
+
+    @ivar counters: the L{TransportCounters} the session counts in.
     """
 
-    __slots__ = ("session", "handler", "request", "_reactor", "_timer", "_flushCall", "__weakref__")
+    __slots__ = (
+        "session", "handler", "request", "app", "counters", "_reactor", "_timer", "_flushCall", "__weakref__",
+    )
 
-    def __init__(self, handler, request, reactor) -> None:
+    def __init__(self, handler, request, reactor, counters=None) -> None:
+        """
+        @param counters: the L{TransportCounters} to count in (a fresh one
+            by default).
+        """
         self.session = None
         self.handler = handler
         self.request = request
+        self.app = None
+        self.counters = counters if counters is not None else TransportCounters("engineio")
         self._reactor = reactor
         self._timer = None
         self._flushCall = None
@@ -102,6 +117,7 @@ class EngineIOSocket:
             raise UsageError(f"engine.io messages are str or bytes, not {type(data).__name__}")
         if data.__class__ is not str and data.__class__ is not bytes:
             data = bytes(data)
+        self.counters.sent += 1
         self.session.send(data)
 
     def sendShared(self, data, cache: dict) -> None:
@@ -110,6 +126,7 @@ class EngineIOSocket:
         all of them: C{cache} is one L{dict} per message, shared by the
         sends (see L{rtproto.engineio.Session.sendShared}).
         """
+        self.counters.sent += 1
         self.session.sendShared(data, cache)
 
     def close(self) -> None:
@@ -125,6 +142,15 @@ class EngineIOSocket:
         """
         The session exists: tell the handler, and start the timer.
         """
+        counters = self.counters
+        counters.connections += 1
+        counters.opened += 1
+        _log.debug(
+            "engine.io session {sid} with {peer} opened on {transport}",
+            sid=self.session.sid,
+            peer=PeerText(self.request.peer),
+            transport=self.session.transport,
+        )
         self._call(self.handler.connectionOpened, self)
         self.schedule()
 
@@ -132,6 +158,7 @@ class EngineIOSocket:
         """
         Pass a message to the handler.
         """
+        self.counters.received += 1
         self._call(self.handler.messageReceived, data)
 
     def transportUpgraded(self, transport: str) -> None:
@@ -152,6 +179,25 @@ class EngineIOSocket:
             if self._flushCall.active():
                 self._flushCall.cancel()
             self._flushCall = None
+        counters = self.counters
+        counters.connections -= 1
+        if reason == _BUFFER_FULL:
+            counters.dropped += 1
+            _log.warn(
+                "engine.io session {sid} with {peer} dropped: more than {limit} bytes queued for a client not polling",
+                sid=self.session.sid,
+                peer=PeerText(self.request.peer),
+                limit=self.session.options.maxBufferSize,
+            )
+        elif reason == _TRANSPORT_ERROR:
+            # Logged where the error was found (the refusal or the sink).
+            counters.errors += 1
+        _log.debug(
+            "engine.io session {sid} with {peer} closed: {reason}",
+            sid=self.session.sid,
+            peer=PeerText(self.request.peer),
+            reason=reason,
+        )
         self._call(self.handler.connectionClosed, reason)
 
     def wantFlush(self) -> None:

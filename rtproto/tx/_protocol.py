@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from rtproto.interfaces import IStreamingWebSocketHandler, IWebSocketConnection
+from rtproto.tx._metrics import PeerText, TransportCounters
 from rtproto.tx._send import sendNow
 from rtproto.websocket import _frames
 from rtproto.websocket._connection import OPEN, WebSocketConnection
@@ -36,6 +37,8 @@ from rtproto.websocket._events import (
 _READ_SIZE = 64 * 1024
 _LARGE_READ_SIZE = 1024 * 1024
 _SEND_LIMIT = 1024 * 1024
+# A missing pong is a dead peer, not a protocol error.
+_PING_TIMEOUT = "ping timeout"
 
 
 @implementer(IProtocol, ILoggingContext, IWebSocketConnection, IPushProducer)
@@ -47,6 +50,7 @@ class WebSocketProtocol:
     @ivar handler: the application's L{rtproto.interfaces.IWebSocketHandler}.
     @ivar request: the L{rtproto.interfaces.IHandshakeRequest} (server), or
         L{None} (client).
+    @ivar counters: the L{TransportCounters} this connection counts in.
     """
 
     _log = Logger()
@@ -56,6 +60,7 @@ class WebSocketProtocol:
         "_reactor", "_core", "_codec", "_streaming", "_timer", "_abortTimer",
         "_readPauses", "_backlog", "_writePaused", "_pausedBytes", "_lost",
         "_disconnecting", "_logged", "_batch", "_registry", "_bigReads", "transport", "connected",
+        "counters",
     )
 
     def __init__(
@@ -69,7 +74,12 @@ class WebSocketProtocol:
         subprotocol: "str | None" = None,
         extensions: "str | None" = None,
         registry=None,
+        counters=None,
     ) -> None:
+        """
+        @param counters: the L{TransportCounters} to count in (a fresh one by
+            default).
+        """
         self.handler = handler
         self.options = options
         self.request = request
@@ -94,8 +104,18 @@ class WebSocketProtocol:
         self._batch: "list | None" = None
         self._registry = registry
         self._bigReads = False
+        self.counters = counters if counters is not None else TransportCounters("websocket")
 
     # -- IProtocol -----------------------------------------------------------
+
+    @property
+    def app(self):
+        """
+        The site's L{rtproto.tx.app.App}, or L{None} (a client, or a
+        resource outside a site).
+        """
+        registry = self._registry
+        return registry.app if registry is not None else None
 
     def logPrefix(self) -> str:
         """
@@ -139,6 +159,13 @@ class WebSocketProtocol:
             closeTimeout=o.closeTimeout,
         )
         self._core.start(self._reactor.seconds())
+        counters = self.counters
+        counters.connections += 1
+        counters.opened += 1
+        if counters.logConnections:
+            self._log.debug(
+                "{transport} connection with {peer} opened", transport=counters.name, peer=PeerText(transport)
+            )
         if self._registry is not None:
             self._registry.add(self)
         self._schedule()
@@ -218,6 +245,16 @@ class WebSocketProtocol:
             return
         core.connectionLost()
         self._backlog = None
+        counters = self.counters
+        counters.connections -= 1
+        if counters.logConnections:
+            self._log.debug(
+                "{transport} connection with {peer} closed: code {code} {reason!r}",
+                transport=counters.name,
+                peer=PeerText(self.transport),
+                code=core.closeCode,
+                reason=core.closeReason,
+            )
         self._call(self.handler.connectionClosed, core.closeCode, core.closeReason, core.wasClean)
         if self._registry is not None:
             self._registry.remove(self)
@@ -229,19 +266,26 @@ class WebSocketProtocol:
             self._backlog.extend(events)
             return
         handler = self.handler
+        counters = self.counters
         for i, ev in enumerate(events):
             kind = type(ev)
             try:
                 if kind is TextMessage:
+                    counters.received += 1
                     result = handler.textReceived(ev.data)
                 elif kind is BinaryMessage:
+                    counters.received += 1
                     result = handler.binaryReceived(ev.data)
                 elif kind is MessageFragment:
                     if ev.first:
                         handler.messageStarted(ev.isBinary)
                     if ev.data:
                         handler.fragmentReceived(ev.data)
-                    result = handler.messageFinished() if ev.last else None
+                    if ev.last:
+                        counters.received += 1
+                        result = handler.messageFinished()
+                    else:
+                        result = None
                 elif kind is Pong:
                     result = handler.pongReceived(ev.payload)
                 elif kind is ProtocolFailure:
@@ -309,6 +353,8 @@ class WebSocketProtocol:
         core = self._core
         if core.failure is not None and not self._logged:
             self._logged = True
+            if core.failure != _PING_TIMEOUT:
+                self.counters.errors += 1
             self._log.info(
                 "WebSocket connection from {peer} failed: {reason} (close code {code})",
                 peer=self._peer(),
@@ -386,24 +432,29 @@ class WebSocketProtocol:
         """
         Send a text message.
         """
+        self.counters.sent += 1
         self._core.sendText(text)
 
     def sendBinary(self, data: bytes) -> None:
         """
         Send a binary message.
         """
+        self.counters.sent += 1
         self._core.sendBinary(data)
 
     def sendFragment(self, data, isBinary: bool = False, final: bool = False) -> None:
         """
         Send one fragment of a streamed message.
         """
+        if final:
+            self.counters.sent += 1
         self._core.sendFragment(data, isBinary, final)
 
     def sendPrepared(self, prepared) -> None:
         """
         Send a L{rtproto.websocket.PreparedMessage}.
         """
+        self.counters.sent += 1
         self._core.sendPrepared(prepared)
 
     def ping(self, payload: bytes = b"") -> None:
@@ -487,6 +538,7 @@ class WebSocketProtocol:
                     limit=limit,
                 )
                 self._disconnecting = True
+                self.counters.dropped += 1
                 self.transport.abortConnection()
             return
         self.transport.write(data)

@@ -13,7 +13,12 @@ class ConnectionRegistry:
     """
     A set of live connections, each added when it opens and removed when it
     is lost.
+
+    @ivar app: the site's L{rtproto.tx.app.App} (its connections' C{app}),
+        or L{None}.
     """
+
+    app = None
 
     def __init__(self) -> None:
         self._connections: set = set()

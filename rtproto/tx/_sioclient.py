@@ -28,6 +28,7 @@ from rtproto.socketio import (
     PacketDecoder,
 )
 from rtproto.socketio._adapter import prepare
+from rtproto.tx._metrics import PeerText
 
 _log = Logger()
 
@@ -54,6 +55,8 @@ class SocketIOClient:
     @ivar eio: the L{rtproto.interfaces.IEngineIOSocket}.
     @ivar protocol: the socket.io protocol revision, 5 or 4.
     @ivar sockets: namespace name to its connected L{Socket}.
+    @ivar counters: the socket.io L{rtproto.tx._metrics.TransportCounters}
+        of its server's metrics (from when the session opened).
     """
 
     def __init__(self, server) -> None:
@@ -61,6 +64,7 @@ class SocketIOClient:
         self.eio = None
         self.protocol = 5
         self.sockets: dict = {}
+        self.counters = None
         self.closed = False
         self._decoder = None
         self._connecting: set = set()
@@ -77,6 +81,7 @@ class SocketIOClient:
         The engine.io session opened.
         """
         self.eio = socket
+        self.counters = self.server.metrics.socketio
         self.protocol = 5 if socket.protocol == 4 else 4
         options = self.server.options
         self._decoder = PacketDecoder(self.protocol, options.maxAttachments)
@@ -102,10 +107,12 @@ class SocketIOClient:
                 sid=self.eio.sid,
                 reason=e.reason,
             )
+            self.counters.errors += 1
             self.closeAll("parse error", notify=False)
             return
         if packet is None:
             return
+        self.counters.received += 1
         ptype = packet.type
         if ptype == EVENT:
             socket = self.sockets.get(packet.namespace)
@@ -127,6 +134,7 @@ class SocketIOClient:
                 self.disconnectSocket(socket, "client namespace disconnect", notify=False)
         elif ptype == CONNECT_ERROR:
             _log.info("socket.io client {sid} sent a CONNECT_ERROR; closing its connection", sid=self.eio.sid)
+            self.counters.errors += 1
             self.closeAll("parse error", notify=False)
 
     def connectionClosed(self, reason: str) -> None:
@@ -178,6 +186,15 @@ class SocketIOClient:
             self._connectTimer = None
         self.sockets[name] = socket
         socket.namespace.register(socket, rooms)
+        counters = self.counters
+        counters.connections += 1
+        counters.opened += 1
+        _log.debug(
+            "socket.io socket {socket} on {nsp} with {peer} connected",
+            socket=socket.sid,
+            nsp=name,
+            peer=PeerText(self.eio.request.peer),
+        )
         if self.protocol == 5:
             data = {"sid": socket.sid}
             if socket.pid is not None:
@@ -221,6 +238,7 @@ class SocketIOClient:
             return
         if volatile and not eio.writable:
             return
+        self.counters.sent += 1
         if len(prepared.messages) == 1:
             eio.sendShared(prepared.messages[0], prepared.caches[0])
             return

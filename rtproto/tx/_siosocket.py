@@ -14,6 +14,7 @@ from rtproto.interfaces import ISocket, ISocketIOHandshake
 from rtproto.socketio import ACK, EVENT, Packet
 from rtproto.socketio._adapter import BroadcastOptions, prepare
 from rtproto.tx._calls import callHandler
+from rtproto.tx._metrics import PeerText
 from rtproto.socketio._packets import RESERVED_EVENTS
 
 _log = Logger()
@@ -135,6 +136,13 @@ class Socket:
         if not self.connected:
             return frozenset()
         return self.namespace.adapter.socketRooms(self.sid)
+
+    @property
+    def app(self):
+        """
+        The site's L{rtproto.tx.app.App}, or L{None} outside a site.
+        """
+        return self.namespace.server.app
 
     # -- sending -------------------------------------------------------------
 
@@ -345,6 +353,14 @@ class Socket:
         handler = self.handler
         self._call(handler.disconnecting, reason)
         self.connected = False
+        self.client.counters.connections -= 1
+        _log.debug(
+            "socket.io socket {socket} on {nsp} with {peer} disconnected: {reason}",
+            socket=self.sid,
+            nsp=self.namespace.name,
+            peer=PeerText(self.handshake.request.peer),
+            reason=reason,
+        )
         namespace = self.namespace
         namespace.socketLost(self, reason)
         acks, self._acks = self._acks, {}

@@ -12,6 +12,9 @@ from zope.interface import implementer
 from rtproto.interfaces import ISSERequest, ISSESubscriber
 from rtproto.sse import encodeEvent
 
+#: The reason a subscriber that stopped reading is dropped with.
+SLOW_CLIENT = "slow client"
+
 _log = Logger()
 
 
@@ -82,6 +85,13 @@ class Subscriber:
     def __repr__(self) -> str:
         return f"<Subscriber {self.channels} {self.request!r}>"
 
+    @property
+    def app(self):
+        """
+        The site's L{rtproto.tx.app.App}, or L{None} outside a site.
+        """
+        return self.resource.app
+
     # -- writing ---------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
@@ -100,7 +110,7 @@ class Subscriber:
                     peer=self.request.peer,
                     limit=limit,
                 )
-                self._end("slow client", abort=True)
+                self._end(SLOW_CLIENT, abort=True)
                 return
         self._http.write(data)
 
@@ -112,14 +122,18 @@ class Subscriber:
         if self.closed:
             return
         write = self._http.write
+        count = 0
         for encoded in events:
             write(encoded)
+            count += 1
+        self.resource.metrics.sse.sent += count
         self._pending = 0
 
     def send(self, data: str, event=None, id=None) -> None:
         """
         Send an event to this subscriber only (not kept in the history).
         """
+        self.resource.metrics.sse.sent += 1
         self.write(encodeEvent(data, event, id))
 
     def close(self) -> None:

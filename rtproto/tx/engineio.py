@@ -23,6 +23,7 @@ from rtproto.engineio import POLLING, WEBSOCKET, EngineIOOptions, EngineIOServer
 from rtproto.errors import ConnectionDeny, EngineIOError
 from rtproto.tx._fastpath import FastRequest, parseQuery
 from rtproto.tx._eiosocket import EngineIORequest, EngineIOSocket, WebSocketSink
+from rtproto.tx._metrics import Metrics
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
 
@@ -34,9 +35,13 @@ class EngineIOResource(Resource):
     Serve engine.io sessions at one path, one handler per session.
 
     @ivar engine: the L{EngineIOServer} holding the sessions.
+    @ivar metrics: the L{Metrics} its sessions count in (its own by default;
+        the site's once the site builder sets it).
+    @ivar app: the site's L{rtproto.tx.app.App}, or L{None}.
     """
 
     isLeaf = True
+    app = None
 
     def __init__(self, handlerFactory, options: "EngineIOOptions | None" = None, reactor=None, registry=None) -> None:
         """
@@ -62,8 +67,9 @@ class EngineIOResource(Resource):
             compression=options.perMessageDeflate,
             writeBufferLimit=options.maxBufferSize,
         )
-        self._webSockets = WebSocketResource(None, wsOptions, reactor, registry)
+        self._webSockets = _Carriers(self, wsOptions, reactor, registry)
         self.connections = self._webSockets.connections
+        self.metrics = Metrics()
 
     def closeAll(self) -> None:
         """
@@ -175,7 +181,8 @@ class EngineIOResource(Resource):
         return self._allow(request, self._open, request, protocol, query)
 
     def _open(self, request, protocol: int, query):
-        sock = EngineIOSocket(self.handlerFactory(), EngineIORequest(request), self.reactor)
+        sock = EngineIOSocket(self.handlerFactory(), EngineIORequest(request), self.reactor, self.metrics.engineio)
+        sock.app = self.app
         binary = protocol == 3 and "b64" not in query and "j" not in query
         session = self.engine.openSession(protocol, POLLING, sock, self.reactor.seconds(), binary)
         sock.session = session
@@ -203,7 +210,8 @@ class EngineIOResource(Resource):
         now = self.reactor.seconds()
         session = sink.session
         if session is None:
-            sock = EngineIOSocket(self.handlerFactory(), sink.connection.request, self.reactor)
+            sock = EngineIOSocket(self.handlerFactory(), sink.connection.request, self.reactor, self.metrics.engineio)
+            sock.app = self.app
             session = self.engine.openSession(sink.protocol, WEBSOCKET, sock, now)
             sock.session = session
             sink.session = session
@@ -248,6 +256,24 @@ class EngineIOResource(Resource):
         request.setHeader("content-type", "text/html; charset=UTF-8")
         request.setHeader("content-length", "2")
         return b"ok"
+
+
+class _Carriers(WebSocketResource):
+    """
+    The WebSocket side of an engine.io mount: its connections count in the
+    mount's engine.io counters (as carriers: see
+    L{rtproto.tx._metrics.CarrierCounters}).
+    """
+
+    def __init__(self, owner: EngineIOResource, options, reactor, registry) -> None:
+        super().__init__(None, options, reactor, registry)
+        self.owner = owner
+
+    def connectionCounters(self):
+        """
+        The carrier counters of the owner's current L{Metrics}.
+        """
+        return self.owner.metrics.engineioCarrier
 
 
 class _Responder:

@@ -18,6 +18,7 @@ from zope.interface import implementer
 
 from rtproto.errors import ConnectionDeny, HandshakeError
 from rtproto.interfaces import IHandshakeRequest
+from rtproto.tx._metrics import Metrics
 from rtproto.tx._protocol import WebSocketProtocol
 from rtproto.tx._registry import ConnectionRegistry
 from rtproto.tx._fastpath import LazyHeaders, headerSource
@@ -98,6 +99,9 @@ class _RawHeaderView:
 class WebSocketResource(Resource):
     """
     Serve WebSocket connections at one path, one handler per connection.
+
+    @ivar metrics: the L{Metrics} its connections count in (its own by
+        default; the site's once the site builder sets it).
     """
 
     isLeaf = True
@@ -124,6 +128,14 @@ class WebSocketResource(Resource):
         self.options = options or WebSocketOptions()
         self.reactor = reactor
         self.connections = registry if registry is not None else ConnectionRegistry()
+        self.metrics = Metrics()
+
+    def connectionCounters(self):
+        """
+        The L{rtproto.tx._metrics.TransportCounters} a new connection counts
+        in (read as it opens: the site may have replaced C{metrics}).
+        """
+        return self.metrics.websocket
 
     def render(self, request):
         """
@@ -203,6 +215,7 @@ class WebSocketResource(Resource):
             subprotocol=subprotocol,
             extensions=extensions,
             registry=self.connections,
+            counters=self.connectionCounters(),
         )
         response = buildResponse(upgrade.key, subprotocol, extensions)
         takeOverChannel(request, protocol, response)

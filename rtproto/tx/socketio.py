@@ -23,6 +23,7 @@ from rtproto.errors import UsageError
 from rtproto.socketio._adapter import MemoryAdapter
 from rtproto.socketio._handler import NamespaceHandler
 from rtproto.socketio._options import SocketIOOptions
+from rtproto.tx._metrics import Metrics
 from rtproto.tx._siobroadcast import BroadcastOperator
 from rtproto.tx._sioclient import SocketIOClient
 from rtproto.tx._sionamespace import DynamicNamespace, Namespace
@@ -112,7 +113,10 @@ class SocketIOServer:
     serves them.
 
     @ivar namespaces: name to L{Namespace} (C{"/"} always exists).
+    @ivar app: the site's L{rtproto.tx.app.App}, or L{None}.
     """
+
+    app = None
 
     def __init__(
         self,
@@ -135,7 +139,24 @@ class SocketIOServer:
         self.dynamic: "list[DynamicNamespace]" = []
         self._resource = None
         self._cleanup = None
+        self._metrics = Metrics()
         self.of("/")
+
+    @property
+    def metrics(self) -> Metrics:
+        """
+        The L{Metrics} its sockets count in (socket.io) and its engine.io
+        resource's sessions (engine.io): its own by default.  Setting it
+        here passes it on to the resource; once the resource is made, the
+        resource's C{metrics} is the one (so setting either works).
+        """
+        return self._metrics if self._resource is None else self._resource.metrics
+
+    @metrics.setter
+    def metrics(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        if self._resource is not None:
+            self._resource.metrics = metrics
 
     def of(self, name: str, handlerFactory=None) -> Namespace:
         """
@@ -197,6 +218,7 @@ class SocketIOServer:
             self._resource = SocketIOResource(
                 lambda: SocketIOClient(self), self.engineioOptions, self.reactor, registry
             )
+            self._resource.metrics = self._metrics
             if self.options.clientDist is not None:
                 self._resource.clientDist = checkClientDist(self.options.clientDist)
             if self.options.recovery:

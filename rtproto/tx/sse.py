@@ -13,7 +13,9 @@ comment every C{keepAlive} seconds.
 
 Publishing: L{EventSourceResource.publish} from Python (handlers, other
 transports), or C{POST <mount>/publish} with a bearer token when
-C{publishToken} is set.
+C{publishToken} is set; with the same token, C{GET <mount>/stats} counts
+subscribers and C{POST <mount>/disconnect} ends streams (clients come back
+with C{Last-Event-ID}).
 """
 
 import hmac
@@ -29,7 +31,8 @@ from twisted.web.server import NOT_DONE_YET
 from rtproto.errors import ConnectionDeny, UsageError
 from rtproto.sse import EventIds, History, SSEHandler, SSEOptions, encodeComment, encodeEvent, encodeRetry
 from rtproto.tx._calls import callHandler
-from rtproto.tx._ssesubscriber import SSERequest, Subscriber
+from rtproto.tx._metrics import Metrics, PeerText
+from rtproto.tx._ssesubscriber import SLOW_CLIENT, SSERequest, Subscriber
 
 _log = Logger()
 
@@ -47,6 +50,7 @@ class EventSourceResource(Resource):
     """
 
     isLeaf = True
+    app = None
 
     def __init__(self, handlerFactory=SSEHandler, options: "SSEOptions | None" = None, reactor=None, ids=None) -> None:
         """
@@ -69,6 +73,7 @@ class EventSourceResource(Resource):
         self._closing = False
         self.onClose: list = []
         self._waiters: list = []
+        self.metrics = Metrics()
 
     # -- publishing ------------------------------------------------------------
 
@@ -90,6 +95,7 @@ class EventSourceResource(Resource):
         self.history.append(seq, channel, eventId, encoded)
         subscribers = self.channels.get(channel)
         if subscribers:
+            self.metrics.sse.sent += len(subscribers)
             now = self.reactor.seconds()
             for subscriber in list(subscribers):
                 subscriber.lastWrite = now
@@ -158,6 +164,12 @@ class EventSourceResource(Resource):
         for name in channels:
             self.channels.setdefault(name, set()).add(subscriber)
         self.subscribers.add(subscriber)
+        counters = self.metrics.sse
+        counters.connections += 1
+        counters.opened += 1
+        _log.debug(
+            "SSE stream of {channels} with {peer} opened", channels=subscriber.channels, peer=PeerText(snapshot.peer)
+        )
         if self._waiters:
             self._countChanged()
         request.notifyFinish().addBoth(subscriber.lost)
@@ -315,12 +327,15 @@ class EventSourceResource(Resource):
         """
         C{POST <mount>/publish}: publish over HTTP (when a token is set).
         """
-        if request.postpath != [b"publish"] or self.options.publishToken is None:
+        if request.postpath not in ([b"publish"], [b"disconnect"]) or self.options.publishToken is None:
             return notFound().render(request)
         self._cors(request)
         refused = self._checkToken(request)
         if refused is not None:
             return refused
+        if request.postpath == [b"disconnect"]:
+            channels = [c.decode("utf-8", "replace") for c in request.args.get(b"channel", [])]
+            return _answer(request, 200, {"disconnected": self.disconnect(channels or None)})
         if getattr(request, "bodyTooLarge", False):
             return _answer(request, 413, {"error": "body too large"})
         try:
@@ -351,12 +366,41 @@ class EventSourceResource(Resource):
                 members.discard(subscriber)
                 if not members:
                     del self.channels[name]
-        self.subscribers.discard(subscriber)
+        if subscriber in self.subscribers:
+            self.subscribers.discard(subscriber)
+            counters = self.metrics.sse
+            counters.connections -= 1
+            if reason == SLOW_CLIENT:
+                counters.dropped += 1
+            _log.debug(
+                "SSE stream of {channels} with {peer} closed: {reason}",
+                channels=subscriber.channels,
+                peer=PeerText(subscriber.request.peer),
+                reason=reason,
+            )
         if not self.subscribers:
             self._stopKeepAlive()
         if self._waiters:
             self._countChanged()
         callHandler("SSE", subscriber.handler, subscriber.handler.unsubscribed, reason)
+
+    def disconnect(self, channels=None) -> int:
+        """
+        End the streams of C{channels} (every stream when L{None}) as if the
+        connection dropped: their clients reconnect with C{Last-Event-ID}
+        and get what they missed (C{POST <mount>/disconnect}, with the
+        publish token, does this over HTTP; a deploy can use it to move
+        clients to other servers).
+
+        @return: how many streams were ended.
+        """
+        if channels is None:
+            chosen = list(self.subscribers)
+        else:
+            chosen = {s for name in channels for s in self.channels.get(name, ())}
+        for subscriber in chosen:
+            subscriber._end("disconnected by the server")
+        return len(chosen)
 
     def closeAll(self) -> None:
         """

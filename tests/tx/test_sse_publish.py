@@ -382,3 +382,53 @@ class TestStats:
         assert resource.stats()["subscribers"] == 1
         client.lose()
         assert reactor.getDelayedCalls() == []
+
+
+class TestDisconnectEndpoint:
+    """
+    C{POST <mount>/disconnect} (with the publish token) ends streams as a
+    dropped connection would; clients come back with C{Last-Event-ID}.
+    """
+
+    def test_offWithoutToken(self):
+        site, _, resource = makeSSESite()
+        client = subscribe(site)
+        assert post(site, b"", (AUTH,), target=b"/events/disconnect").status == 404
+        assert len(resource.subscribers) == 1
+        assert not client.response().complete
+
+    def test_needsToken(self):
+        site, _, resource = makeSSESite(publishToken=TOKEN)
+        subscribe(site)
+        assert post(site, b"", (), target=b"/events/disconnect").status == 401
+        assert post(site, b"", ((b"Authorization", b"Bearer nope"),), target=b"/events/disconnect").status == 403
+        assert len(resource.subscribers) == 1
+
+    def test_everyStream(self):
+        """
+        Every stream ends cleanly (a complete response); the handlers hear
+        why; a client resuming from its last id gets what it missed.
+        """
+        site, _, resource = makeSSESite(publishToken=TOKEN)
+        a = subscribe(site, b"/events?channel=a")
+        b = subscribe(site, b"/events?channel=b", port=2)
+        resource.publish("a", "one")
+        response = post(site, b"", target=b"/events/disconnect")
+        assert response.status == 200 and answer(response) == {"disconnected": 2}
+        assert a.response().complete and b.response().complete
+        assert resource.subscribers == set() and resource.channels == {}
+        [seen] = a.events()
+        resource.publish("a", "two")
+        again = subscribe(site, b"/events?channel=a", [(b"Last-Event-ID", seen.lastEventId.encode())], port=3)
+        assert [e.data for e in again.events()] == ["two"]
+
+    def test_someChannels(self):
+        site, _, resource = makeSSESite(publishToken=TOKEN)
+        a = subscribe(site, b"/events?channel=a")
+        b = subscribe(site, b"/events?channel=b", port=2)
+        both = subscribe(site, b"/events?channel=a&channel=b", port=3)
+        response = post(site, b"", target=b"/events/disconnect?channel=a")
+        assert answer(response) == {"disconnected": 2}
+        assert a.response().complete and both.response().complete
+        assert not b.response().complete
+        assert resource.disconnect(["nothing"]) == 0
