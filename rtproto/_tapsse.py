@@ -11,7 +11,7 @@ from rtproto.sse import SSEHandler, SSEOptions
 from rtproto.sse._options import MAX_KEEPALIVE
 from rtproto.tx.sse import EventSourceResource
 
-DEFAULT_SSE = [("/events", "ticker")]
+DEFAULT_SSE = [("/events", "chat")]
 
 
 class SSEOptionsMixin:
@@ -90,14 +90,22 @@ class SSEOptionsMixin:
 
 def buildSSE(options, reactor) -> "list[tuple[str, EventSourceResource]]":
     """
-    One L{EventSourceResource} per C{--sse} mount; a handler class with an
-    C{attach(resource)} class method (a demo publisher, say) is attached.
+    One L{EventSourceResource} per C{--sse} mount.
     """
-    mounts = []
-    for path, factory in options.get("sseHandlers") or []:
-        resource = EventSourceResource(factory, options.get("sseOptions"), reactor)
-        attach = getattr(factory, "attach", None)
+    return [
+        (path, EventSourceResource(factory, options.get("sseOptions"), reactor))
+        for path, factory in options.get("sseHandlers") or []
+    ]
+
+
+def attachSSE(site) -> None:
+    """
+    Once the site (and its L{rtproto.tx.app.App}) exists: give each SSE
+    mount whose handler class has an C{attach(resource)} class method (a
+    publisher, a relay of app topics) its start, and run what that returns
+    on a graceful stop.
+    """
+    for resource in site.sse:
+        attach = getattr(resource.handlerFactory, "attach", None)
         if attach is not None:
             resource.onClose.append(attach(resource))
-        mounts.append((path, resource))
-    return mounts

@@ -5,6 +5,7 @@ C{--listen} endpoint.
 """
 
 import gc
+import sys
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
@@ -14,13 +15,16 @@ from twisted.python import usage
 from rtproto.engineio import EngineIOOptions
 from rtproto.errors import UsageError
 from rtproto.handlers import availablePlugins, findHandler
+from rtproto._tapconfig import configArguments, splitConfig
 from rtproto.tx.site import buildSite
 from rtproto._tapsio import SocketIOOptionsMixin, buildSocketIO
-from rtproto._tapsse import SSEOptionsMixin, buildSSE
+from rtproto._tapsse import SSEOptionsMixin, attachSSE, buildSSE
 from rtproto.websocket import DeflateOptions, WebSocketOptions
 
 DEFAULT_LISTEN = "tcp:8080"
 DEFAULT_WS = [("/ws", "echo")]
+#: With the default socket.io chat, its WebSocket feed too.
+DEFAULT_FEED = ("/feed", "chat")
 _BACKLOG = 1024
 GC_THRESHOLD = 5000
 
@@ -59,9 +63,13 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
 
     synopsis = "[options]"
     longdesc = (
-        "Serve WebSocket and engine.io handlers on one HTTP port. Without --ws, "
-        "the built-in echo handler is mounted at /ws. HANDLER is a plugin name "
-        "(see --list-handlers) or a dotted path package.module.Name."
+        "Serve WebSocket, engine.io, socket.io and Server-Sent Events handlers on one "
+        "HTTP port. Without options: the default app (a demo page at /, a WebSocket "
+        "echo at /ws, the socket.io chat namespace /chat at /socket.io/, its feeds at "
+        "/events (SSE) and /feed (WebSocket)); --no-demo serves only the mounts you "
+        "name. HANDLER is a plugin name (see --list-handlers) or a dotted path "
+        "package.module.Name. --config FILE reads the same settings from TOML "
+        "(the command line wins)."
     )
 
     optFlags = [
@@ -74,6 +82,7 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
         ["no-http-compression", None, "engine.io: do not gzip/deflate polling responses."],
         ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
         ["access-log", None, "Log a line per HTTP request (off: long-polling makes many)."],
+        ["no-demo", None, "No demo page and none of the default app's mounts: only those named."],
     ]
 
     optParameters = [
@@ -83,6 +92,12 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
         ["ping-timeout", None, 20.0, "Seconds to wait for a pong before closing with 1011 (0: forever)."],
         ["open-timeout", None, 10.0, "Seconds a client may take to send its request headers."],
         ["close-timeout", None, 10.0, "Seconds the closing handshake may take."],
+        [
+            "shutdown-timeout",
+            None,
+            10.0,
+            "On SIGTERM, seconds connections get to close before they are dropped and the process exits.",
+        ],
         ["allowed-origins", None, "", "Comma-separated Origin allow-list, e.g. https://example.com (empty: any)."],
         ["eio-ping-interval", None, 25.0, "engine.io: seconds between heartbeats."],
         ["eio-ping-timeout", None, 20.0, "engine.io: seconds to wait for a heartbeat answer."],
@@ -107,6 +122,45 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
         self["listen"] = []
         self["ws"] = []
         self["engineio"] = []
+        self["static"] = []
+        self["config"] = None
+
+    def parseOptions(self, options=None):
+        """
+        Read C{--config FILE} first, then the command line (which wins).
+        """
+        if options is None:
+            options = sys.argv[1:]
+        path, rest = splitConfig(list(options))
+        if path is not None:
+            self["config"] = path
+            rest = configArguments(self, path, rest) + rest
+        super().parseOptions(rest)
+
+    def opt_config(self, path: str) -> None:
+        """
+        Read settings from a TOML file: keys are the long options without
+        their dashes (listen = ["tcp:8080"], ping-interval = 20,
+        compression = false); the command line wins.
+        """
+        raise usage.UsageError("--config may be given once")  # splitConfig takes it first
+
+    def opt_socketio(self, path: str) -> None:
+        """
+        Where socket.io is mounted (default /socket.io/); the same as
+        --socketio-path.
+        """
+        self["socketio-path"] = path
+
+    def opt_static(self, mount: str) -> None:
+        """
+        Serve a folder: PATH=DIR, e.g. /assets=./public (repeatable; /=DIR
+        serves it at the root instead of the demo page).
+        """
+        path, sep, folder = mount.partition("=")
+        if not sep or not path.startswith("/") or not folder:
+            raise usage.UsageError(f"--static takes PATH=DIR, not {mount!r}")
+        self["static"].append((path, folder))
 
     def opt_listen(self, description: str) -> None:
         """
@@ -149,15 +203,21 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
             raise usage.UsageError("--compression and --no-compression exclude each other")
         if self["gc-threshold"] < 0:
             raise usage.UsageError("--gc-threshold takes a whole number, 0 or more")
+        shutdown = _number(self, "shutdown-timeout", float)
+        if not 0 < shutdown < float("inf"):
+            raise usage.UsageError("--shutdown-timeout takes a number of seconds above 0")
         listen = self["listen"] or [DEFAULT_LISTEN]
         self["endpoints"] = [withBacklog(d) for d in listen]
+        demo = not self["no-demo"]
+        defaultChat = demo and not self["engineio"] and not self["namespace"] and not self["socketio-app"]
+        ws = self["ws"]
+        if not ws and demo:
+            ws = DEFAULT_WS + ([DEFAULT_FEED] if defaultChat else [])
         try:
-            self["handlers"] = [
-                (path, findHandler(name, "websocket")) for path, name in (self["ws"] or DEFAULT_WS)
-            ]
+            self["handlers"] = [(path, findHandler(name, "websocket")) for path, name in ws]
             self["engineioHandlers"] = [(path, findHandler(name, "engineio")) for path, name in self["engineio"]]
-            self.resolveSocketIO(defaultApp=not self["engineio"])
-            self.resolveSSE(defaultApp=not self["engineio"] and not self["namespace"] and not self["socketio-app"])
+            self.resolveSocketIO(defaultApp=demo and not self["engineio"])
+            self.resolveSSE(defaultApp=defaultChat)
         except UsageError as e:
             raise usage.UsageError(str(e)) from None
         self["engineioOptions"] = self._engineioOptions()
@@ -237,9 +297,13 @@ class GCTuning(Service):
 
 class GracefulStop(Service):
     """
-    On stop (after the listeners have stopped), close every engine.io
-    session (a close packet), then every WebSocket with 1001, and wait for
-    them, at most C{closeTimeout} seconds.
+    On stop (as the listeners stop): C{/healthz} answers 503 from now on;
+    every Server-Sent Events stream ends (clients reconnect with
+    C{Last-Event-ID}); every socket.io client and engine.io session gets
+    an engine.io close packet, with no socket.io DISCONNECT, so that its
+    client reconnects (to another server, or to this one restarted); every
+    WebSocket is closed with 1001; and the stop waits for them, at most
+    C{timeout} seconds, after which the stragglers are dropped.
     """
 
     def __init__(self, site, reactor, timeout: float) -> None:
@@ -252,6 +316,9 @@ class GracefulStop(Service):
         Close the connections; twistd waits for the returned Deferred.
         """
         super().stopService()
+        metrics = getattr(self.site, "metrics", None)
+        if metrics is not None:
+            metrics.markStopping()
         for resource in getattr(self.site, "sse", ()):
             resource.closeAll()
         for server in getattr(self.site, "socketio", ()):
@@ -278,12 +345,15 @@ def makeService(options: Options, reactor=None) -> MultiService:
             accessLog=bool(options.get("access-log")),
             socketio=[(options.get("socketio-path") or "/socket.io/", socketio)] if socketio else [],
             sse=buildSSE(options, reactor),
+            static=options.get("static") or [],
+            demo=not options.get("no-demo"),
         )
+        attachSSE(site)
     except UsageError as e:
         raise usage.UsageError(str(e)) from None
     service = MultiService()
     # Children stop in reverse order: listeners first, then connections.
-    GracefulStop(site, reactor, options["options"].closeTimeout or 10.0).setServiceParent(service)
+    GracefulStop(site, reactor, float(options.get("shutdown-timeout") or 10.0)).setServiceParent(service)
     # Started before the listeners, so that startup is what gets frozen.
     if options["gc-threshold"] > 0:
         GCTuning(options["gc-threshold"]).setServiceParent(service)

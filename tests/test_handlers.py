@@ -45,4 +45,4 @@ def test_thirdPartyPluginFound(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["['echo',", "'shout']", "theirpkg", "Shout"]
+    assert out.stdout.split() == ["['chat',", "'echo',", "'shout']", "theirpkg", "Shout"]

@@ -14,6 +14,7 @@ from twisted.python import usage
 
 from rtproto import tap
 from rtproto.handlers import availablePlugins, findHandler
+from rtproto.plugins.chat import ChatFeedHandler
 from rtproto.plugins.echo import EchoHandler, EngineIOEchoHandler
 from rtproto.tx.engineio import EngineIOResource
 from rtproto.errors import UsageError
@@ -36,7 +37,8 @@ def test_pluginDiscovered():
 def test_defaults():
     options = parse()
     assert options["endpoints"] == ["tcp:8080:backlog=1024"]
-    assert options["handlers"] == [("/ws", EchoHandler)]
+    # the echo, and the default chat's WebSocket feed
+    assert options["handlers"] == [("/ws", EchoHandler), ("/feed", ChatFeedHandler)]
     ws = options["options"]
     assert ws.maxMessageSize == 1 << 20
     assert ws.compression is True
@@ -217,3 +219,26 @@ def test_accessLogOffByDefault():
         service = tap.makeService(parse(*args), MemoryReactor())
         site = [c for c in service if isinstance(c, StreamServerEndpointService)][0].factory
         assert site.accessLog is expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_shutdownTimeoutMustBePositive(value):
+    """
+    C{--shutdown-timeout} bounds how long a stop may take: it must be a
+    finite number of seconds above 0.
+    """
+    with pytest.raises(usage.UsageError, match="--shutdown-timeout"):
+        parse("--shutdown-timeout", value)
+
+
+def test_shutdownTimeoutBoundsTheStop():
+    """
+    The graceful stop drops the WebSockets still open after
+    C{--shutdown-timeout} seconds.
+    """
+    from twisted.internet.testing import MemoryReactorClock
+
+    options = parse("--shutdown-timeout", "3")
+    service = tap.makeService(options, MemoryReactorClock())
+    [stop] = [c for c in service if isinstance(c, tap.GracefulStop)]
+    assert stop.timeout == 3.0

@@ -13,7 +13,7 @@ from twisted.python import usage
 
 from rtproto import tap
 from rtproto.handlers import availablePlugins, findHandler
-from rtproto.plugins.chat import ChatHandler
+from rtproto.plugins.chat import ChatEventsHandler, ChatFeedHandler, ChatHandler
 from rtproto.plugins.echo import EchoHandler
 from rtproto.socketio import NamespaceHandler
 from rtproto.tx.socketio import SocketIOServer
@@ -62,8 +62,8 @@ class TestDefaultApp:
         assert resource is server.resource()
         assert site.fastRoutes[b"/socket.io/"] is resource
         assert resource in site.engineio
-        # the WebSocket echo default is still there
-        assert options["handlers"] == [("/ws", EchoHandler)]
+        # the WebSocket echo default is still there, with the chat's feed
+        assert options["handlers"] == [("/ws", EchoHandler), ("/feed", ChatFeedHandler)]
 
     def test_noDefaultWithEngineIO(self):
         options = parse("--engineio", "/engine.io/=echo")
@@ -83,7 +83,9 @@ class TestDefaultApp:
     def test_chatPluginListed(self):
         assert "chat" in [p.name for p in availablePlugins("socketio")]
         assert findHandler("chat", "socketio") is ChatHandler
-        assert "chat" not in [p.name for p in availablePlugins("websocket")]
+        # the chat's read-only feeds have the same name on the other transports
+        assert findHandler("chat", "websocket") is ChatFeedHandler
+        assert findHandler("chat", "sse") is ChatEventsHandler
 
 
 class TestNamespaces:

@@ -1,6 +1,6 @@
 """
 The twistd plugin's Server-Sent Events options: C{--sse PATH[=HANDLER]},
-the C{--sse-*} settings, the default app (the C{ticker} plugin at
+the C{--sse-*} settings, the default app (the chat's events at
 C{/events}), the usage errors for bad values, and the graceful stop
 closing event streams first.
 """
@@ -13,6 +13,7 @@ from twisted.python import usage
 
 from rtproto import tap
 from rtproto.handlers import availablePlugins, findHandler
+from rtproto.plugins.chat import ChatEventsHandler
 from rtproto.plugins.ticker import TickerHandler
 from rtproto.sse import SSEHandler, SSEOptions
 from rtproto.tx.sse import EventSourceResource
@@ -43,26 +44,27 @@ def build(*args, reactor=None):
 
 class TestDefaultApp:
     """
-    Without C{--sse}, the C{ticker} demo is at C{/events}, unless the app
-    is an engine.io or socket.io one.
+    Without C{--sse}, the chat's events are at C{/events}, unless the app
+    is an engine.io or socket.io one or C{--no-demo} is given.
     """
 
-    def test_tickerAtEvents(self):
+    def test_chatEventsAtEvents(self):
         options = parse()
-        assert options["sseHandlers"] == [("/events", TickerHandler)]
+        assert options["sseHandlers"] == [("/events", ChatEventsHandler)]
         _, site = build()
         [resource] = site.sse
         assert isinstance(resource, EventSourceResource)
         assert site.resource.children[b"events"] is resource
-        assert resource.handlerFactory is TickerHandler
+        assert resource.handlerFactory is ChatEventsHandler
         assert resource.options == options["sseOptions"] == SSEOptions()
+        # the relay of the app's chat topic, stopped by a graceful stop
         assert len(resource.onClose) == 1
 
     def test_withOtherMounts(self):
         """
         C{--ws} mounts do not turn the default off.
         """
-        assert parse("--ws", "/x=echo")["sseHandlers"] == [("/events", TickerHandler)]
+        assert parse("--ws", "/x=echo")["sseHandlers"] == [("/events", ChatEventsHandler)]
 
     @pytest.mark.parametrize(
         "args",
@@ -70,6 +72,7 @@ class TestDefaultApp:
             ("--engineio", "/engine.io/=echo"),
             ("--namespace", "/chat=chat"),
             ("--socketio-app", "tests.test_tap_socketio.configure"),
+            ("--no-demo",),
         ],
     )
     def test_noDefault(self, args):
@@ -85,11 +88,11 @@ class TestDefaultApp:
 
     def test_indexListsMount(self):
         """
-        The site's index names the SSE mount.
+        Without the demo page, the site's index names the SSE mount.
         """
         from tests.tx.sse_helpers import SSEClient
 
-        _, site = build()
+        _, site = build("--no-demo", "--sse", "/events")
         client = SSEClient(site)
         client.get(b"/")
         assert b"SSE: /events" in client.response().body
@@ -287,7 +290,7 @@ class TestGracefulStop:
         from tests.tx.sse_helpers import subscribe
 
         reactor = MemoryReactorClock()
-        service, site = build("--listen", "tcp:9000", reactor=reactor)
+        service, site = build("--listen", "tcp:9000", "--sse", "/events=ticker", reactor=reactor)
         [resource] = site.sse
         client = subscribe(site)
         reactor.advance(1)
@@ -307,6 +310,6 @@ class TestGracefulStop:
         listener), also on a reactor without a clock.
         """
         reactor = MemoryReactorClock()
-        build(reactor=reactor)
+        build("--sse", "/events=ticker", reactor=reactor)
         assert reactor.getDelayedCalls() == []
-        build(reactor=MemoryReactor())
+        build("--sse", "/events=ticker", reactor=MemoryReactor())

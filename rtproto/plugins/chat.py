@@ -1,7 +1,12 @@
 """
-The built-in C{chat} socket.io namespace handler, the default app's demo:
-rooms of people with nicknames, messages to a room, typing notices, and
-acknowledgements that say whether a message went out.
+The built-in C{chat} handlers, the default app's demo: a socket.io
+namespace with rooms of people with nicknames, messages to a room, typing
+notices, and acknowledgements that say whether a message went out; and two
+read-only feeds of its messages, which show one handler reaching the
+others through the site's L{rtproto.tx.app.App}: every message is
+published to the app topic C{chat}, which an SSE mount relays to its
+channel C{chat} (with ids, so C{Last-Event-ID} replays what a client
+missed) and a WebSocket mount to its connections.
 
 Events from the client (acknowledged where noted):
 
@@ -12,14 +17,20 @@ Events from the client (acknowledged where noted):
   - C{typing(bool)}: tell your room you are typing, or stopped (volatile).
 
 Events to the client: C{message({from, text, room, at})}, C{joined({nick,
-room})}, C{left({nick, room})}, C{typing({nick, typing})}.
+room})}, C{left({nick, room})}, C{typing({nick, typing})}.  The feeds carry
+each C{message} as the same JSON object.
 """
 
+import json
 import time
 
 from rtproto.handlers import HandlerPlugin
 from rtproto.socketio import NamespaceHandler
+from rtproto.sse import SSEHandler
+from rtproto.websocket import WebSocketHandler
 
+#: The app topic, and the SSE channel, of chat messages.
+TOPIC = "chat"
 LOBBY = "lobby"
 MAX_TEXT = 2000
 MAX_NICK = 32
@@ -91,9 +102,11 @@ class ChatHandler(NamespaceHandler):
         """
         if not isinstance(text, str) or not 0 < len(text) <= MAX_TEXT:
             return False
-        self.socket.namespace.to(self.room).emit(
-            "message", {"from": self.nick, "text": text, "room": self.room, "at": int(time.time() * 1000)}
-        )
+        message = {"from": self.nick, "text": text, "room": self.room, "at": int(time.time() * 1000)}
+        self.socket.namespace.to(self.room).emit("message", message)
+        app = self.socket.app
+        if app is not None:
+            app.publish(TOPIC, json.dumps(message, ensure_ascii=False), event="message")
         return True
 
     def on_typing(self, typing):
@@ -110,4 +123,54 @@ class ChatHandler(NamespaceHandler):
             self.socket.to(self.room).emit("left", {"nick": self.nick, "room": self.room})
 
 
+class ChatFeedHandler(WebSocketHandler):
+    """
+    A read-only WebSocket feed: every chat message, as a JSON text message.
+    What the client sends is ignored.
+    """
+
+    _stop = None
+
+    def connectionOpened(self, connection):
+        """
+        Start relaying the app's C{chat} topic.
+        """
+        super().connectionOpened(connection)
+        if connection.app is not None:
+            self._stop = connection.app.listen(TOPIC, self._relay)
+
+    def _relay(self, topic, data, event) -> None:
+        self.connection.sendText(data)
+
+    def connectionClosed(self, code, reason, wasClean):
+        """
+        Stop relaying.
+        """
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+
+class ChatEventsHandler(SSEHandler):
+    """
+    Server-Sent Events of the chat: subscribers get the C{chat} channel
+    unless they name others, and the mount relays the app's C{chat} topic
+    to it (event C{message}), kept in its history for replay.
+    """
+
+    defaultChannels = (TOPIC,)
+
+    @classmethod
+    def attach(cls, resource):
+        """
+        Relay the topic to C{resource} (nothing outside a site); return what
+        stops it.
+        """
+        if resource.app is None:
+            return None
+        return resource.app.listen(TOPIC, lambda topic, data, event: resource.publish(TOPIC, data, event=event))
+
+
 chat = HandlerPlugin("chat", "socketio", ChatHandler, "a chat: nicknames, rooms, messages, typing notices")
+chatFeed = HandlerPlugin("chat", "websocket", ChatFeedHandler, "the chat's messages as JSON, read-only")
+chatEvents = HandlerPlugin("chat", "sse", ChatEventsHandler, "the chat's messages on channel chat")

@@ -21,9 +21,13 @@ from twisted.web.server import Request, Site
 from rtproto.errors import UsageError
 from rtproto.engineio import EngineIOOptions
 from rtproto.tx._fastpath import FastPathMixin
+from rtproto.tx._metrics import Metrics
 from rtproto.tx._registry import ConnectionRegistry
+from rtproto.tx._static import DemoRoot, Index, staticFolder
 from rtproto.tx._takeover import switchToHTTP2
+from rtproto.tx.app import App
 from rtproto.tx.engineio import EngineIOResource
+from rtproto.tx.health import HealthResource, MetricsResource
 from rtproto.tx.resource import WebSocketResource
 from rtproto.websocket import WebSocketOptions
 
@@ -125,24 +129,6 @@ class _HTTP2Switch:
         super().dataReceived(data)
 
 
-class _Index(Resource):
-    """
-    The root: a short plain-text list of what is mounted.
-    """
-
-    def __init__(self, mounts: "list[str]") -> None:
-        super().__init__()
-        self._mounts = mounts
-
-    def getChild(self, path, request):
-        return notFound() if path else self
-
-    def render_GET(self, request):
-        request.setHeader("content-type", "text/plain; charset=utf-8")
-        lines = ["rtproto", ""] + [f"{kind}: {path}" for kind, path in self._mounts]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def _segments(path: str) -> "list[bytes]":
     if not path.startswith("/"):
         raise UsageError(f"mount path {path!r} must start with /")
@@ -161,6 +147,9 @@ def buildSite(
     accessLog: bool = False,
     socketio: "list[tuple[str, object]]" = (),
     sse: "list[tuple[str, object]]" = (),
+    static: "list[tuple[str, str]]" = (),
+    demo: bool = False,
+    health: bool = True,
 ) -> Site:
     """
     Build the site of an app.
@@ -177,11 +166,18 @@ def buildSite(
         should be C{engineioOptions}).
     @param sse: C{(path, resource)} pairs of
         L{rtproto.tx.sse.EventSourceResource}s.
+    @param static: C{(path, folder)} pairs of folders to serve (C{"/"}
+        makes a folder the root, under the other mounts).
+    @param demo: serve the demo page at C{/} (unless a folder is the root);
+        otherwise C{/} lists the mounts.
+    @param health: serve C{/healthz} and C{/metrics}
+        (L{rtproto.tx.health}), unless a mount of the app has that path.
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket (engine.io's included), and
         C{engineio} lists the L{EngineIOResource}s (socket.io's included)
         C{socketio} the socket.io servers and C{sse} the event-stream
-        resources.
+        resources; C{app} is the L{App} its handlers share, C{metrics} the
+        L{Metrics} every mount counts in.
     @raise UsageError: a bad or repeated path.
     """
     if reactor is None:
@@ -194,8 +190,33 @@ def buildSite(
         + [("socket.io", p, f) for p, f in socketio]
         + [("SSE", p, r) for p, r in sse]
     )
-    root = _Index([(kind, path) for kind, path, _ in mounts])
+    static = list(static)
+    rootFolder = [folder for path, folder in static if path.strip("/") == ""]
+    static = [(path, folder) for path, folder in static if path.strip("/") != ""]
+    mounts += [("static", p, staticFolder(folder)) for p, folder in static]
+    if len(rootFolder) > 1:
+        raise UsageError("two folders mounted at '/'")
+    if rootFolder:
+        root = staticFolder(rootFolder[0])
+    elif demo:
+        root = DemoRoot()
+    else:
+        root = Index([(kind, path) for kind, path, _ in mounts])
+    metrics = Metrics(reactor)
+    if health:
+        taken = {path.rstrip("/") for _, path, _ in mounts}
+        mounts += [
+            (kind, path, resource)
+            for kind, path, resource in [
+                ("health", "/healthz", HealthResource(metrics)),
+                ("metrics", "/metrics", MetricsResource(metrics)),
+            ]
+            if path not in taken
+        ]
+    app = App()
+    app.metrics = metrics
     registry = ConnectionRegistry()
+    registry.app = app
     engines = []
     fastRoutes = {}
     seen = set()
@@ -217,17 +238,28 @@ def buildSite(
             raise UsageError(f"{path!r} overlaps another mount")
         if kind == "WebSocket":
             resource = WebSocketResource(factory, options, reactor, registry)
+            app.websocket[path] = resource
         elif kind == "SSE":
+            resource = factory
+            app.sse[path] = resource
+        elif kind in ("static", "health", "metrics"):
             resource = factory
         else:
             if kind == "socket.io":
+                factory.metrics = metrics
                 resource = factory.resource(registry)
+                app.socketio[path] = factory
+                factory.app = app
             else:
                 resource = EngineIOResource(factory, engineioOptions, reactor, registry)
+                app.engineio[path] = resource
             engines.append(resource)
             bare = "/" + "/".join(seg.decode("utf-8") for seg in segs)
             fastRoutes[bare.encode("utf-8")] = resource
             fastRoutes[bare.encode("utf-8") + b"/"] = resource
+        resource.app = app
+        if kind not in ("static", "health", "metrics"):
+            resource.metrics = metrics
         parent.putChild(segs[-1], resource)
     site = Site(root, reactor=reactor)
     site.requestFactory = BoundedRequest
@@ -247,4 +279,6 @@ def buildSite(
     site.engineio = engines
     site.socketio = [server for _, server in socketio]
     site.sse = [resource for _, resource in sse]
+    site.app = app
+    site.metrics = metrics
     return site

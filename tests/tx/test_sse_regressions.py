@@ -115,13 +115,13 @@ def _parse(*args):
 def test_makeServiceSchedulesNothing():
     """
     Building the service has no effect on the reactor, and the default
-    app's ticker runs only while somebody listens: no tick is published
+    ticker runs only while somebody listens: no tick is published
     (or kept) for nobody.
     """
     reactor = MemoryReactorClock()
-    service = tap.makeService(_parse("--listen", "tcp:9000"), reactor)
+    service = tap.makeService(_parse("--listen", "tcp:9000", "--sse", "/events=ticker"), reactor)
     assert reactor.getDelayedCalls() == []
-    tap.makeService(_parse("--listen", "tcp:9000"), MemoryReactor())
+    tap.makeService(_parse("--listen", "tcp:9000", "--sse", "/events=ticker"), MemoryReactor())
     service.startService()
     reactor.advance(INTERVAL * 3)
     [resource] = next(c for c in service if isinstance(c, tap.GracefulStop)).site.sse
