@@ -43,6 +43,8 @@ OCTET_STREAM = "application/octet-stream"
 JAVASCRIPT = "text/javascript; charset=UTF-8"
 
 _NOOP = (NOOP, "")
+#: The WebSocket close code of a server going away (RFC 6455, 7.4.1).
+GOING_AWAY = 1001
 _CLOSE = (CLOSE, "")
 
 
@@ -485,6 +487,29 @@ class Session:
             self._respond(self._takeBuffer())
         if self.state is CLOSING:
             self._closeDeadline = now + self.options.pingTimeout
+
+    def goAway(self, reason: str = "server shutting down") -> None:
+        """
+        The server is going away (a graceful stop): end the session so that
+        the client reconnects, to another server or to this one restarted.
+        A held GET gets what is buffered (or a noop), a WebSocket is closed
+        with 1001; no close packet is sent, since some clients
+        (python-engineio) take one for a final goodbye and stop
+        reconnecting, while every client reconnects after a lost
+        transport.  A polling client's next request finds no session (or
+        no server) and it reconnects.
+        """
+        if self.state is CLOSED:
+            return
+        if self._poll is not None:
+            self._respond(self._takeBuffer() or [_NOOP])
+        if self.state is CLOSED:
+            return
+        self._dropProbe()
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            ws.close(GOING_AWAY)
+        self._finish(reason)
 
     def abort(self, reason: str = "transport error") -> None:
         """

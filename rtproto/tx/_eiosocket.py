@@ -349,8 +349,8 @@ class WebSocketSink:
             prepared = cache[key] = PreparedMessage(packet)
         self.connection.sendPrepared(prepared)
 
-    def close(self) -> None:
+    def close(self, code: int = 1000) -> None:
         """
-        Close the WebSocket (normal closure).
+        Close the WebSocket (normal closure, or C{code}).
         """
-        self.connection.close(1000)
+        self.connection.close(code)

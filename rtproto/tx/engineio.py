@@ -73,11 +73,13 @@ class EngineIOResource(Resource):
 
     def closeAll(self) -> None:
         """
-        Close every session (a graceful stop): each client gets a close
-        packet, on its WebSocket or its held GET.
+        A graceful stop: end every session so that its client reconnects
+        (L{rtproto.engineio.Session.goAway}: a held GET gets what is
+        buffered, a WebSocket is closed with 1001, and no close packet is
+        sent).
         """
         for session in list(self.engine.sessions.values()):
-            session.listener.close()
+            session.goAway()
 
     # -- routing ------------------------------------------------------------
 

@@ -97,6 +97,7 @@ class Sink:
     def __init__(self):
         self.sent = []
         self.closed = 0
+        self.closeCodes = []
 
     def sendText(self, text):
         assert isinstance(text, str)
@@ -106,8 +107,9 @@ class Sink:
         assert isinstance(data, bytes)
         self.sent.append(data)
 
-    def close(self):
+    def close(self, code=1000):
         self.closed += 1
+        self.closeCodes.append(code)
 
 
 def splitV4(body: bytes) -> list:

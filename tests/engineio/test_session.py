@@ -789,6 +789,70 @@ class TestServerClose:
         assert listener.closedWith == ["shutdown"]
 
 
+class TestGoAway:
+    """
+    A graceful stop ends sessions so that clients reconnect: what is
+    buffered is delivered, no close packet is sent, a WebSocket closes
+    with 1001.
+    """
+
+    def test_heldGetGetsNoop(self):
+        server, session, listener = polling()
+        responder = held(session)
+        session.goAway()
+        assert responder.body == b"6"
+        assert session.state is CLOSED
+        assert listener.closedWith == ["server shutting down"]
+        assert session.sid not in server.sessions
+
+    def test_heldGetGetsWhatIsBuffered(self):
+        server, session, listener = polling()
+        responder = held(session)
+        session.send("a")
+        session.send("b")
+        session.goAway()
+        assert responder.body == b"4a\x1e4b"
+        assert listener.closedWith == ["server shutting down"]
+
+    def test_noHeldGet(self):
+        """
+        Without a held GET there is nowhere to send: the session ends, and
+        the client's next GET finds none (and it reconnects).
+        """
+        server, session, listener = polling()
+        session.send("lost")
+        session.goAway()
+        assert listener.closedWith == ["server shutting down"]
+        assert session.sid not in server.sessions
+        assert session.nextDeadline() is None
+
+    @pytest.mark.parametrize("protocol", [4, 3])
+    def test_webSocketClosedGoingAway(self, protocol):
+        server, session, listener, probe = upgraded(protocol)
+        session.goAway()
+        assert probe.sent == []
+        assert probe.closeCodes == [1001]
+        assert listener.closedWith == ["server shutting down"]
+        assert session.sid not in server.sessions
+
+    def test_duringUpgrade(self):
+        """
+        A client between C{3probe} and C{5} polls no more: its probe closes
+        with 1001 and the session ends.
+        """
+        server, session, listener, probe = upgrading()
+        session.goAway()
+        assert probe.closed == 1
+        assert probe.sent == []
+        assert listener.closedWith == ["server shutting down"]
+
+    def test_closedSessionIgnored(self):
+        server, session, listener = polling()
+        session.abort()
+        session.goAway()
+        assert listener.closedWith == ["transport error"]
+
+
 class TestClientAndTransportClose:
     """
     The client's close packet, and transports going away.
@@ -948,6 +1012,9 @@ def closePaths():
         ("abort", 3, lambda s, sink: s.abort()),
         ("upgradedThenLost", 4, upgradedThenLost),
         ("wsServerClose", "ws", lambda s, sink: s.close(0.0)),
+        ("goAwayPolling", 4, lambda s, sink: s.goAway()),
+        ("goAwayHeld", 3, lambda s, sink: (held(s), s.goAway())),
+        ("goAwayWebSocket", "ws", lambda s, sink: s.goAway()),
         ("wsClientClose", "ws", lambda s, sink: s.webSocketMessage(sink, "1", 0.0)),
         ("wsLost", "ws", lambda s, sink: s.webSocketClosed(sink)),
         ("wsPingTimeout", "ws", lambda s, sink: runUntil(s, 1000.0)),

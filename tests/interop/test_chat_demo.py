@@ -2,7 +2,8 @@
 The default app's demos: C{python -m twisted rtproto} with no
 mount options serves the built-in C{chat} namespace at C{/chat}, and two
 python-socketio clients chat through it (C{chat_pyclient.py}) on each
-transport; and the C{ticker} event stream at C{/events}.
+transport; and its feeds, the event stream at C{/events} and the
+WebSocket at C{/feed}.
 """
 
 import sys
@@ -54,35 +55,41 @@ def test_chat(defaultApp, transport):
     defaultApp.checkAlive()
 
 
-def test_tickerDemo(defaultApp):
+def test_chatFeedsDemo(defaultApp):
     """
-    The default app's SSE demo: C{GET /events} streams a C{tick} event a
-    second on the C{ticker} channel, with ids, to a plain HTTP client.
+    The default app's feeds: a chat message said over socket.io (by
+    C{chat_pyclient.py}) reaches a plain HTTP client of C{GET /events} as
+    a C{message} event with an id, and a C{websockets} client of C{/feed}
+    as a JSON text message.
     """
     import http.client
     import json
 
+    from websockets.sync.client import connect
+
     connection = http.client.HTTPConnection("127.0.0.1", defaultApp.port, timeout=10)
+    feed = connect(f"ws://127.0.0.1:{defaultApp.port}/feed", open_timeout=10)
     try:
         connection.request("GET", "/events", headers={"Accept": "text/event-stream"})
         response = connection.getresponse()
         assert response.status == 200
         assert response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
         assert response.readline() == b"retry: 3000\n"
-        events, fields = [], {}
-        while len(events) < 2:
+        facts = runPeer([sys.executable, str(HERE / "chat_pyclient.py"), defaultApp.url, "websocket"], defaultApp)
+        assert facts["sent"] is True
+        fields: dict = {}
+        while "data" not in fields:
             line = response.readline().rstrip(b"\n").decode("utf-8")
-            if line == "":
-                if "data" in fields:
-                    events.append(fields)
-                fields = {}
-            elif not line.startswith(":"):
+            if line and not line.startswith(":"):
                 name, _, value = line.partition(": ")
                 fields[name] = value
+        fed = json.loads(feed.recv(timeout=10))
     finally:
         connection.close()
-    assert [e["event"] for e in events] == ["tick", "tick"]
-    ticks = [json.loads(e["data"]) for e in events]
-    assert ticks[1]["n"] == ticks[0]["n"] + 1
-    assert events[0]["id"] != events[1]["id"]
+        feed.close()
+    assert fields["event"] == "message"
+    assert fields["id"]
+    message = json.loads(fields["data"])
+    assert {k: message[k] for k in ("from", "text", "room")} == {"from": "alice", "text": "hello bob", "room": "lobby"}
+    assert fed == message
     defaultApp.checkAlive()

@@ -288,7 +288,12 @@ class TestGracefulStop:
     Stopping the service closes every engine.io session.
     """
 
-    def test_heldGetGetsClosePacket(self):
+    def test_heldGetReleased(self):
+        """
+        A held GET is answered with a noop, not a close packet (after which
+        python-engineio would not reconnect); the session is gone, so the
+        client's next GET is refused and it reconnects.
+        """
         from rtproto.tap import GracefulStop
 
         site, reactor, resource = makeEngineIOSite()
@@ -297,8 +302,11 @@ class TestGracefulStop:
         conn.send(get(HANDSHAKE + b"&sid=" + sid.encode()))
         GracefulStop(site, reactor, 1.0).stopService()
         [(status, _, body)] = conn.responses()
-        assert (status, body) == (200, b"1")
+        assert (status, body) == (200, b"6")
         assert resource.engine.sessions == {}
+        conn.send(get(HANDSHAKE + b"&sid=" + sid.encode()))
+        [_, (status, _, body)] = conn.responses()
+        assert status == 400 and b'"code": 1' in body.replace(b'"code":1', b'"code": 1')
 
 
 class TestWebSocketTakeover:
