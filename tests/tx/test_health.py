@@ -249,3 +249,49 @@ class TestMetricsEndpoint:
         response = fetch(site, b"/metrics?format=prometheus")
         assert response.status == 406
         assert "pip install prometheus_client" in json.loads(response.body)["error"]
+
+
+class TestConnectionLog:
+    """
+    One debug line when a connection opens and one when it closes, naming
+    the transport and the peer; a protocol error is logged once, above
+    debug.
+    """
+
+    @staticmethod
+    def lines(capture, level=None):
+        from twisted.logger import LogLevel, formatEvent
+
+        return [
+            (e["log_level"], formatEvent(e))
+            for e in capture.events
+            if level is None or e["log_level"] is getattr(LogLevel, level)
+        ]
+
+    def test_webSocket(self):
+        from tests.tx.sse_helpers import LogCapture
+
+        _, site, reactor = build()
+        with LogCapture() as capture:
+            ws = openWebSocket(site, reactor)
+            ws.send(b"\x81\x02hi")  # unmasked: a protocol error
+            ws.transport.protocol.connectionLost(Failure(ConnectionDone()))
+        debug = [text for _, text in self.lines(capture, "debug")]
+        assert len(debug) == 2, debug
+        assert debug[0] == "websocket connection with 127.0.0.1:40000 opened"
+        assert debug[1].startswith("websocket connection with 127.0.0.1:40000 closed: code 1002 "), debug
+        above = [text for level, text in self.lines(capture) if level.name != "debug"]
+        assert len(above) == 1 and "1002" in above[0], above
+
+    def test_sse(self):
+        from tests.tx.sse_helpers import LogCapture
+
+        _, site, _ = build()
+        with LogCapture() as capture:
+            stream = subscribe(site, b"/events?channel=chat")
+            stream.lose()
+        debug = [text for _, text in self.lines(capture, "debug")]
+        assert debug == [
+            "SSE stream of ('chat',) with 127.0.0.1:41000 opened",
+            "SSE stream of ('chat',) with 127.0.0.1:41000 closed: client gone",
+        ], debug
