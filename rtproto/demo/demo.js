@@ -140,7 +140,7 @@
       var history = transport.dataset.history ? transport.dataset.history.split(",") : [];
       history.push(name);
       transport.dataset.history = history.join(",");
-      transport.textContent = name;
+      transport.textContent = history.join(" → ");
     }
     // Each new engine.io session starts on polling and may upgrade.
     socket.io.on("open", function () {

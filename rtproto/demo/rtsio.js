@@ -285,7 +285,8 @@
       this._timer = setTimeout(() => this.open(), delay);
     }
 
-    packet(p) { if (this.engine && this.engine.readyState === "open") this.engine.send(encode(p)); }
+    /* A socket.io packet travels as an engine.io message packet ("4"). */
+    packet(p) { if (this.engine && this.engine.readyState === "open") this.engine.send("4" + encode(p)); }
 
     close() {
       this._closed = true;
