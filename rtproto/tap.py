@@ -83,6 +83,7 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
         ["eio-ws-compression", None, "engine.io: negotiate permessage-deflate on its WebSockets."],
         ["access-log", None, "Log a line per HTTP request (off: long-polling makes many)."],
         ["no-demo", None, "No demo page and none of the default app's mounts: only those named."],
+        ["log-connections", None, "Log a debug line per connection opened and closed (transport, peer, reason)."],
     ]
 
     optParameters = [
@@ -347,6 +348,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             sse=buildSSE(options, reactor),
             static=options.get("static") or [],
             demo=not options.get("no-demo"),
+            logConnections=bool(options.get("log-connections")),
         )
         attachSSE(site)
     except UsageError as e:

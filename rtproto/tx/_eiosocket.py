@@ -145,12 +145,13 @@ class EngineIOSocket:
         counters = self.counters
         counters.connections += 1
         counters.opened += 1
-        _log.debug(
-            "engine.io session {sid} with {peer} opened on {transport}",
-            sid=self.session.sid,
-            peer=PeerText(self.request.peer),
-            transport=self.session.transport,
-        )
+        if counters.logConnections:
+            _log.debug(
+                "engine.io session {sid} with {peer} opened on {transport}",
+                sid=self.session.sid,
+                peer=PeerText(self.request.peer),
+                transport=self.session.transport,
+            )
         self._call(self.handler.connectionOpened, self)
         self.schedule()
 
@@ -192,12 +193,13 @@ class EngineIOSocket:
         elif reason == _TRANSPORT_ERROR:
             # Logged where the error was found (the refusal or the sink).
             counters.errors += 1
-        _log.debug(
-            "engine.io session {sid} with {peer} closed: {reason}",
-            sid=self.session.sid,
-            peer=PeerText(self.request.peer),
-            reason=reason,
-        )
+        if counters.logConnections:
+            _log.debug(
+                "engine.io session {sid} with {peer} closed: {reason}",
+                sid=self.session.sid,
+                peer=PeerText(self.request.peer),
+                reason=reason,
+            )
         self._call(self.handler.connectionClosed, reason)
 
     def wantFlush(self) -> None:

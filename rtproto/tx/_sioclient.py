@@ -189,12 +189,13 @@ class SocketIOClient:
         counters = self.counters
         counters.connections += 1
         counters.opened += 1
-        _log.debug(
-            "socket.io socket {socket} on {nsp} with {peer} connected",
-            socket=socket.sid,
-            nsp=name,
-            peer=PeerText(self.eio.request.peer),
-        )
+        if counters.logConnections:
+            _log.debug(
+                "socket.io socket {socket} on {nsp} with {peer} connected",
+                socket=socket.sid,
+                nsp=name,
+                peer=PeerText(self.eio.request.peer),
+            )
         if self.protocol == 5:
             data = {"sid": socket.sid}
             if socket.pid is not None:

@@ -354,13 +354,14 @@ class Socket:
         self._call(handler.disconnecting, reason)
         self.connected = False
         self.client.counters.connections -= 1
-        _log.debug(
-            "socket.io socket {socket} on {nsp} with {peer} disconnected: {reason}",
-            socket=self.sid,
-            nsp=self.namespace.name,
-            peer=PeerText(self.handshake.request.peer),
-            reason=reason,
-        )
+        if self.client.counters.logConnections:
+            _log.debug(
+                "socket.io socket {socket} on {nsp} with {peer} disconnected: {reason}",
+                socket=self.sid,
+                nsp=self.namespace.name,
+                peer=PeerText(self.handshake.request.peer),
+                reason=reason,
+            )
         namespace = self.namespace
         namespace.socketLost(self, reason)
         acks, self._acks = self._acks, {}

@@ -150,6 +150,7 @@ def buildSite(
     static: "list[tuple[str, str]]" = (),
     demo: bool = False,
     health: bool = True,
+    logConnections: bool = False,
 ) -> Site:
     """
     Build the site of an app.
@@ -172,6 +173,8 @@ def buildSite(
         otherwise C{/} lists the mounts.
     @param health: serve C{/healthz} and C{/metrics}
         (L{rtproto.tx.health}), unless a mount of the app has that path.
+    @param logConnections: log a debug line when a connection opens and
+        when it closes (transport, peer; and the close reason).
     @return: the site; its C{connections} attribute is the
         L{ConnectionRegistry} of every WebSocket (engine.io's included), and
         C{engineio} lists the L{EngineIOResource}s (socket.io's included)
@@ -202,7 +205,7 @@ def buildSite(
         root = DemoRoot()
     else:
         root = Index([(kind, path) for kind, path, _ in mounts])
-    metrics = Metrics(reactor)
+    metrics = Metrics(reactor, logConnections)
     if health:
         taken = {path.rstrip("/") for _, path, _ in mounts}
         mounts += [

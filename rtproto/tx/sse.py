@@ -167,9 +167,12 @@ class EventSourceResource(Resource):
         counters = self.metrics.sse
         counters.connections += 1
         counters.opened += 1
-        _log.debug(
-            "SSE stream of {channels} with {peer} opened", channels=subscriber.channels, peer=PeerText(snapshot.peer)
-        )
+        if counters.logConnections:
+            _log.debug(
+                "SSE stream of {channels} with {peer} opened",
+                channels=subscriber.channels,
+                peer=PeerText(snapshot.peer),
+            )
         if self._waiters:
             self._countChanged()
         request.notifyFinish().addBoth(subscriber.lost)
@@ -372,12 +375,13 @@ class EventSourceResource(Resource):
             counters.connections -= 1
             if reason == SLOW_CLIENT:
                 counters.dropped += 1
-            _log.debug(
-                "SSE stream of {channels} with {peer} closed: {reason}",
-                channels=subscriber.channels,
-                peer=PeerText(subscriber.request.peer),
-                reason=reason,
-            )
+            if counters.logConnections:
+                _log.debug(
+                    "SSE stream of {channels} with {peer} closed: {reason}",
+                    channels=subscriber.channels,
+                    peer=PeerText(subscriber.request.peer),
+                    reason=reason,
+                )
         if not self.subscribers:
             self._stopKeepAlive()
         if self._waiters:
