@@ -12,9 +12,10 @@ The file becomes command-line arguments placed before the real ones, so
 an option given on the command line wins; a repeatable option given there
 replaces the file's list rather than adding to it.  Every mistake is a
 L{usage.UsageError} naming the file and the key.
-"""
 
-import tomllib
+TOML is read with the standard library's C{tomllib} (Python 3.11+), or
+with C{tomli} on Python 3.10.
+"""
 
 from twisted.python import usage
 
@@ -63,6 +64,23 @@ def _values(path: str, key: str, value) -> "list[str]":
     raise usage.UsageError(f"{path}: {key} takes a list of strings or a table of strings, not {value!r}")
 
 
+def _toml():
+    """
+    The TOML reader: C{tomllib}, or C{tomli} where Python has no
+    C{tomllib}.
+
+    @raise usage.UsageError: neither is there.
+    """
+    try:
+        import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise usage.UsageError("--config needs Python 3.11+, or the tomli package on Python 3.10") from None
+    return tomllib
+
+
 def configArguments(options, path: str, argv: "list[str]") -> "list[str]":
     """
     Read the TOML file at C{path} into C{twistd} arguments for C{options},
@@ -71,6 +89,7 @@ def configArguments(options, path: str, argv: "list[str]") -> "list[str]":
     @raise usage.UsageError: the file cannot be read or parsed, or holds an
         unknown key or a value of the wrong kind.
     """
+    tomllib = _toml()
     try:
         with open(path, "rb") as f:
             config = tomllib.load(f)

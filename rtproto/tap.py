@@ -362,7 +362,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     for description in options["endpoints"]:
         try:
             endpoint = serverFromString(reactor, description)
-        except (ValueError, TypeError, KeyError) as e:
+        except (ValueError, TypeError, KeyError, OSError) as e:
+            # OSError: a TLS endpoint's key or certificate file that cannot be read.
             raise usage.UsageError(f"bad --listen endpoint {description!r}: {e}") from None
         StreamServerEndpointService(endpoint, site).setServiceParent(service)
     return service

@@ -242,3 +242,16 @@ def test_shutdownTimeoutBoundsTheStop():
     service = tap.makeService(options, MemoryReactorClock())
     [stop] = [c for c in service if isinstance(c, tap.GracefulStop)]
     assert stop.timeout == 3.0
+
+
+def test_unreadableKeyFileIsUsageError(tmp_path):
+    """
+    A TLS endpoint naming a key file that is not there is a usage error,
+    not a traceback.
+    """
+    from twisted.internet.testing import MemoryReactorClock
+
+    missing = tmp_path / "missing.pem"
+    options = parse("--listen", f"ssl:0:privateKey={missing}:certKey={missing}")
+    with pytest.raises(usage.UsageError, match="bad --listen endpoint"):
+        tap.makeService(options, MemoryReactorClock())

@@ -8,6 +8,6 @@ from twisted.application.service import ServiceMaker
 rtproto = ServiceMaker(
     "rtproto",
     "rtproto.tap",
-    "A real-time web service: WebSocket on one HTTP port.",
+    "A real-time web service: WebSocket, socket.io and Server-Sent Events on one HTTP port.",
     "rtproto",
 )
