@@ -1,20 +1,20 @@
 """
 The one exception tree of rtproto, split by whose fault a failure is.
 
-- L{UsageError}: the application (or the operator) misused rtproto; a bug or a
-  bad option on our side of the wire.
-- L{PeerError}: the remote peer broke a protocol rule. Every peer error carries
-  the reply the protocol calls for, so the code that maps failures to the wire
-  (one place per protocol) never has to guess:
-  a WebSocket close code (L{ProtocolViolation.closeCode}), or an HTTP status
-  and headers for a failed opening handshake (L{HandshakeError.status}), or an
-  engine.io error code and HTTP status (L{EngineIOError.code}), or, for a
-  malformed socket.io packet (L{SocketIOProtocolError}), the end of that
-  client's connection.
-- L{ConnectionDeny}: not an error of anybody's; a handler's deliberate refusal
-  of an opening handshake, with the HTTP status to answer.  L{ConnectRefused}
-  is its socket.io twin (a CONNECT_ERROR with a message and data).
-- L{AckTimeout}: a socket.io acknowledgement that did not come in time.
+  - L{UsageError}: the application (or the operator) misused rtproto; a bug or a
+    bad option on our side of the wire.
+  - L{PeerError}: the remote peer broke a protocol rule. Every peer error carries
+    the reply the protocol calls for, so the code that maps failures to the wire
+    (one place per protocol) never has to guess:
+    a WebSocket close code (L{ProtocolViolation.closeCode}), or an HTTP status
+    and headers for a failed opening handshake (L{HandshakeError.status}), or an
+    engine.io error code and HTTP status (L{EngineIOError.code}), or, for a
+    malformed socket.io packet (L{SocketIOProtocolError}), the end of that
+    client's connection.
+  - L{ConnectionDeny}: not an error of anybody's; a handler's deliberate refusal
+    of an opening handshake, with the HTTP status to answer.  L{ConnectRefused}
+    is its socket.io twin (a CONNECT_ERROR with a message and data).
+  - L{AckTimeout}: a socket.io acknowledgement that did not come in time.
 """
 
 

@@ -1,14 +1,14 @@
 """
 engine.io polling payloads: several packets in one HTTP body.
 
-- v4: packets as strings, separated by the record separator C{\\x1e}.
-- v3 text: C{<length>:<packet>} where the length counts UTF-16 code units
-  (JavaScript's string length), binary packets as C{b4<base64>}.
-- v3 binary (XHR2 clients that did not ask for base64): per packet a kind
-  byte (0 string, 1 binary), the length's decimal digits as byte values,
-  C{\\xff}, then the packet (UTF-8 string, or the type byte and the data).
-- JSONP: a payload string inside C{___eio[N]("...");}, and client payloads
-  posted form-encoded as C{d=...}.
+  - v4: packets as strings, separated by the record separator C{\\x1e}.
+  - v3 text: C{<length>:<packet>} where the length counts UTF-16 code units
+    (JavaScript's string length), binary packets as C{b4<base64>}.
+  - v3 binary (XHR2 clients that did not ask for base64): per packet a kind
+    byte (0 string, 1 binary), the length's decimal digits as byte values,
+    C{\\xff}, then the packet (UTF-8 string, or the type byte and the data).
+  - JSONP: a payload string inside C{___eio[N]("...");}, and client payloads
+    posted form-encoded as C{d=...}.
 """
 
 import json

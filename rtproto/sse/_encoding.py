@@ -5,22 +5,22 @@ one C{retry} hint is written, as the WHATWG HTML standard (section 9.2,
 
 What the reader does, and so what the writer must do:
 
-- Lines end with CRLF, LF or a lone CR, and nothing else; the payload is
-  therefore cut into C{data:} lines on exactly those three (never with
-  L{str.splitlines}, which also cuts on U+2028, U+0085, form feeds...).
-  A CR or CRLF inside the payload comes back as LF: the format cannot tell
-  them apart.
-- The reader appends each C{data:} value and a LF to its buffer, and drops
-  one final LF when the event is dispatched; an event whose buffer is still
-  empty is not dispatched.  So an empty payload is written as one C{data: }
-  line (the buffer becomes C{"\\n"}, dispatched as C{""}) and a trailing
-  newline as a last empty C{data: } line: every L{str} survives.
-- One space after the colon is removed; we always write exactly one, so a
-  value that starts with spaces keeps them.
-- A field value cannot hold CR or LF, and an C{id} holding NUL is ignored
-  by the reader: L{encodeEvent} refuses all three in C{event} and C{id}
-  (L{UsageError}) rather than send something the browser would misread.
-- The stream is UTF-8, always.
+  - Lines end with CRLF, LF or a lone CR, and nothing else; the payload is
+    therefore cut into C{data:} lines on exactly those three (never with
+    L{str.splitlines}, which also cuts on U+2028, U+0085, form feeds...).
+    A CR or CRLF inside the payload comes back as LF: the format cannot tell
+    them apart.
+  - The reader appends each C{data:} value and a LF to its buffer, and drops
+    one final LF when the event is dispatched; an event whose buffer is still
+    empty is not dispatched.  So an empty payload is written as one C{data: }
+    line (the buffer becomes C{"\\n"}, dispatched as C{""}) and a trailing
+    newline as a last empty C{data: } line: every L{str} survives.
+  - One space after the colon is removed; we always write exactly one, so a
+    value that starts with spaces keeps them.
+  - A field value cannot hold CR or LF, and an C{id} holding NUL is ignored
+    by the reader: L{encodeEvent} refuses all three in C{event} and C{id}
+    (L{UsageError}) rather than send something the browser would misread.
+  - The stream is UTF-8, always.
 
 Everything here is a pure function of its arguments: no I/O, no clock.
 """
