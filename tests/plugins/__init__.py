@@ -1,0 +1,1 @@
+"""Tests of the built-in handler plugins, written with L{rtproto.testing}."""
