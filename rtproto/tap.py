@@ -118,6 +118,8 @@ class Options(usage.Options, SocketIOOptionsMixin, SSEOptionsMixin):
 
     def __init__(self) -> None:
         super().__init__()
+        # The opt_ methods' docstrings span lines: one line each in --help.
+        self.docs = {name: " ".join(doc.split()) if doc else doc for name, doc in self.docs.items()}
         SocketIOOptionsMixin.__init__(self)
         SSEOptionsMixin.__init__(self)
         self["listen"] = []

@@ -255,3 +255,17 @@ def test_unreadableKeyFileIsUsageError(tmp_path):
     options = parse("--listen", f"ssl:0:privateKey={missing}:certKey={missing}")
     with pytest.raises(usage.UsageError, match="bad --listen endpoint"):
         tap.makeService(options, MemoryReactorClock())
+
+
+def test_helpIsTidy():
+    """
+    Every option's help is one paragraph without runs of spaces (the
+    C{opt_} methods' docstrings span lines).
+    """
+    text = str(tap.Options())
+    for name in ("--config=", "--listen=", "--static=", "--namespace=", "--shutdown-timeout="):
+        assert name in text
+    import re
+
+    ragged = [line for line in text.splitlines() if re.search(r"\S {3,}\S", line[32:])]
+    assert ragged == []
