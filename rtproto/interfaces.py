@@ -318,7 +318,15 @@ class ISocket(Interface):
     """
 
     sid = Attribute("The socket id, L{str} (not the engine.io session id).")
-    namespace = Attribute("The namespace it is connected to.")
+    namespace = Attribute(
+        "The L{rtproto.tx.socketio.Namespace} it is connected to: its C{name},"
+        " C{sockets} (sid to socket), and broadcasts to its sockets (C{emit},"
+        " C{to}, C{except_}, C{volatile}, C{timeout}, C{emitWithAck})."
+    )
+    broadcast = Attribute(
+        "A broadcast to every other socket of the namespace, as C{to()} with no"
+        " room: C{socket.broadcast.emit('event', ...)}."
+    )
     handshake = Attribute("The L{ISocketIOHandshake}.")
     rooms = Attribute("The rooms it is in, a L{frozenset} of L{str} (its own sid among them).")
     connected = Attribute("L{True} until it disconnects.")
@@ -353,7 +361,33 @@ class ISocket(Interface):
 
     def to(*rooms):
         """
-        A broadcast to C{rooms} that leaves this socket out.
+        A broadcast to C{rooms} that leaves this socket out.  The broadcast
+        is chainable: C{.to(room)}, C{.except_(room)}, C{.volatile} (dropped
+        for clients that cannot take it now), C{.timeout(seconds)}, then
+        C{.emit(event, *args)} or C{.emitWithAck(event, *args)} (a
+        L{Deferred} of every answer).
+        """
+
+    def onAny(listener):
+        """
+        Call C{listener(event, args)} for every event received, before its
+        handler.
+        """
+
+    def offAny(listener):
+        """
+        Stop calling C{listener} for incoming events.
+        """
+
+    def onAnyOutgoing(listener):
+        """
+        Call C{listener(event, args)} for every event this socket emits (not
+        for broadcasts, which are encoded once for everybody).
+        """
+
+    def offAnyOutgoing(listener):
+        """
+        Stop calling C{listener} for outgoing events.
         """
 
     def disconnect(close=False):
