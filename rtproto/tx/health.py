@@ -47,9 +47,10 @@ def _json(request, status: int, body: dict) -> bytes:
     return json.dumps(body, sort_keys=True).encode("utf-8") + b"\n"
 
 
-class HealthResource(Resource):
+class _MetricsPage(Resource):
     """
-    C{/healthz}: whether the site serves, and its open connections.
+    A page of the site's L{Metrics}, answering C{GET} and C{HEAD} at its
+    own path only.
     """
 
     isLeaf = True
@@ -63,10 +64,30 @@ class HealthResource(Resource):
 
     def render_GET(self, request):
         """
-        200 while serving, 503 once stopping.
+        The page, or 404 below it.
         """
         if request.postpath not in ([], [b""]):
             return _json(request, 404, {"error": "not found"})
+        return self.renderPage(request)
+
+    render_HEAD = render_GET
+
+    def renderPage(self, request) -> bytes:
+        """
+        The body of the page (and its status and headers).
+        """
+        raise NotImplementedError()
+
+
+class HealthResource(_MetricsPage):
+    """
+    C{/healthz}: whether the site serves, and its open connections.
+    """
+
+    def renderPage(self, request) -> bytes:
+        """
+        200 while serving, 503 once stopping.
+        """
         metrics = self.metrics
         stopping = metrics.stopping
         return _json(
@@ -79,7 +100,6 @@ class HealthResource(Resource):
             },
         )
 
-    render_HEAD = render_GET
 
 
 def prometheusText(metrics: Metrics) -> "tuple[bytes, bytes]":
@@ -126,26 +146,15 @@ def _wantsPrometheus(request) -> bool:
     return any(kind in accept for kind in _PROMETHEUS_TYPES)
 
 
-class MetricsResource(Resource):
+class MetricsResource(_MetricsPage):
     """
     C{/metrics}: the counters, as JSON or as Prometheus text.
     """
 
-    isLeaf = True
-
-    def __init__(self, metrics: Metrics) -> None:
-        """
-        @param metrics: the site's L{Metrics}.
-        """
-        super().__init__()
-        self.metrics = metrics
-
-    def render_GET(self, request):
+    def renderPage(self, request) -> bytes:
         """
         The counters, in the format the client asked for.
         """
-        if request.postpath not in ([], [b""]):
-            return _json(request, 404, {"error": "not found"})
         if _wantsPrometheus(request):
             try:
                 body, contentType = prometheusText(self.metrics)
@@ -160,4 +169,3 @@ class MetricsResource(Resource):
             return body
         return _json(request, 200, self.metrics.snapshot())
 
-    render_HEAD = render_GET
