@@ -4,7 +4,8 @@ L{Session}: the state machine of one engine.io session, without I/O.
 A session lives on one transport at a time: C{polling} (the glue hands it
 each GET as a I{responder}, a callable taking the body and content type,
 and each POST body) or C{websocket} (the glue hands it a I{sink} with
-C{sendText}, C{sendBinary} and C{close}).  A polling session may probe a
+C{sendText}, C{sendBinary}, C{flush} and C{close}; C{flush} sends at once
+what the sink has batched).  A polling session may probe a
 second WebSocket sink and move onto it (the upgrade) without losing,
 repeating or reordering a packet.
 
@@ -361,8 +362,11 @@ class Session:
             sink.sendText(encodeString(PONG, "probe", self.protocol))
             self._probed = True
             # The client stops polling once its current GET returns: return
-            # it now, or the upgrade waits for the next heartbeat.
+            # it now, or the upgrade waits for the next heartbeat.  The
+            # 3probe leaves first, so that the client has paused polling
+            # when the GET returns; the other way round, it polls once more.
             if self._poll is not None:
+                sink.flush()
                 self._respond(self._takeBuffer() or [_NOOP])
         elif packet == (UPGRADE, "") and self._probed:
             self._probe = None

@@ -351,6 +351,12 @@ class WebSocketSink:
             prepared = cache[key] = PreparedMessage(packet)
         self.connection.sendPrepared(prepared)
 
+    def flush(self) -> None:
+        """
+        Send what this WebSocket has batched, at once.
+        """
+        self.connection.flush()
+
     def close(self, code: int = 1000) -> None:
         """
         Close the WebSocket (normal closure, or C{code}).

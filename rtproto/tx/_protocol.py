@@ -228,6 +228,19 @@ class WebSocketProtocol:
             else:
                 self.transport.writeSequence(batch)
 
+    def flush(self) -> None:
+        """
+        Send now what handlers have sent during the current read (it would
+        otherwise go out in one piece when the read is done), and go on
+        batching; outside a read, there is nothing to do.
+        """
+        batch = self._batch
+        if not batch or self._lost or self._writePaused:
+            return
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        batch.clear()
+        sendNow(self.transport, data)
+
     def connectionLost(self, reason=None) -> None:
         """
         Settle the close code and tell the handler, once.

@@ -60,6 +60,8 @@ class Responder:
     answered with.  Answering it twice is a bug in the session.
     """
 
+    onAnswer = None
+
     def __init__(self):
         self.answers = []
 
@@ -67,6 +69,8 @@ class Responder:
         assert not self.answers, "a polling GET answered twice"
         assert isinstance(body, bytes)
         self.answers.append((body, contentType))
+        if self.onAnswer is not None:
+            self.onAnswer()
 
     @property
     def answered(self) -> bool:
@@ -96,6 +100,7 @@ class Sink:
 
     def __init__(self):
         self.sent = []
+        self.flushes = []
         self.closed = 0
         self.closeCodes = []
 
@@ -106,6 +111,10 @@ class Sink:
     def sendBinary(self, data):
         assert isinstance(data, bytes)
         self.sent.append(data)
+
+    def flush(self):
+        # How many frames had been sent at each flush.
+        self.flushes.append(len(self.sent))
 
     def close(self, code=1000):
         self.closed += 1

@@ -522,6 +522,29 @@ class TestUpgrade:
         assert responder.answers == [(b"6", TEXT_PLAIN)]
         assert session.transport == "polling"
 
+    def test_probeAnswerSentBeforeGetReleased(self):
+        """
+        The 3probe is flushed out of the sink before the held GET returns,
+        so that the client has paused polling when the GET's answer comes
+        (else it sends one more GET before the upgrade).
+        """
+        server, session, listener = polling()
+        probe = Sink()
+        flushesWhenAnswered = []
+        responder = held(session)
+        responder.onAnswer = lambda: flushesWhenAnswered.append(list(probe.flushes))
+        session.startProbe(probe, 0.0)
+        session.webSocketMessage(probe, "2probe", 0.0)
+        assert flushesWhenAnswered == [[1]]
+
+    def test_noFlushWithoutHeldGet(self):
+        server, session, listener = polling()
+        probe = Sink()
+        session.startProbe(probe, 0.0)
+        session.webSocketMessage(probe, "2probe", 0.0)
+        assert probe.sent == ["3probe"]
+        assert probe.flushes == []
+
     def test_getWhileProbedAnsweredAtOnce(self):
         server, session, listener, probe = upgrading()
         assert get(session, 1.0) == b"6"

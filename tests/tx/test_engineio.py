@@ -827,6 +827,26 @@ class TestUpgrade:
         assertRefused(client.post("4late"), 3)
         assert handler.closedWith == []
 
+    def test_probeAnswerLeavesBeforeGetReleased(self):
+        """
+        The 3probe is on the WebSocket's wire before the held GET is
+        answered, so that engine.io-client pauses polling first instead of
+        sending one more GET.
+        """
+        site, reactor, resource, client, handler, held, ws = self.probe()
+        onWsWhenAnswered = []
+        write = held.transport.write
+
+        def recordingWrite(data):
+            onWsWhenAnswered.append(ws.transport.value())
+            write(data)
+
+        held.transport.write = recordingWrite
+        ws.sendText("2probe")
+        assert held.body == b"6"
+        assert len(onWsWhenAnswered) == 1 and onWsWhenAnswered[0] != b""
+        assert ws.messages() == ["3probe"]
+
     def test_messagesInOrderAcrossUpgrade(self):
         site, reactor, resource, client, handler, held, ws = self.probe()
         handler.socket.send("m0")
