@@ -128,10 +128,19 @@ def nodeCommand(options, port):
     return [options.node, os.path.join(HERE, "servers", "node_server.js"), "--port", str(port)]
 
 
+def floorCommand(options, port):
+    """
+    C{servers/twisted_floor.py}: the least a Twisted program can do per
+    client (not a peer; run it with C{--servers ...,twisted-floor}).
+    """
+    return [options.python, os.path.join(HERE, "servers", "twisted_floor.py"), "--port", str(port)]
+
+
 SERVERS = {
     "rtproto": rtprotoCommand,
     "python-engineio": pyengineioCommand,
     "node": nodeCommand,
+    "twisted-floor": floorCommand,
 }
 
 
@@ -531,8 +540,9 @@ def parseOptions(argv):
     parser = argparse.ArgumentParser(
         description="Side-by-side engine.io benchmark (rtproto vs python-engineio and Node engine.io)."
     )
-    parser.add_argument("--servers", default=",".join(SERVERS),
-                        help="comma-separated servers: " + ", ".join(SERVERS))
+    parser.add_argument("--servers", default="rtproto,python-engineio,node",
+                        help="comma-separated servers: " + ", ".join(SERVERS)
+                        + " (twisted-floor: the least Twisted itself costs, not a peer)")
     parser.add_argument("--only", default="ws-msgs,poll-rtt,upgrade-storm",
                         help="comma-separated scenarios: ws-msgs, poll-rtt, upgrade-storm")
     parser.add_argument("--quick", action="store_true",
