@@ -10,8 +10,9 @@ C{engine.io-client} and C{rawclient.js}) to run the echo scenarios: the
 polling handshake, held GETs, POSTs of messages, WebSocket connections
 (direct or by upgrade with C{2probe}/C{3probe}/C{5}), the echo, the close.
 Every request is parsed with a few C{bytes} operations and answered with
-canned bytes; no error handling, no limits, no CORS, no v3, unmasking in
-pure Python only for the short frames the scenarios send.  Each session
+canned bytes; no error handling, no limits, no CORS, no v3, no
+fragmented frames.  WebSocket writes of one read go out together, as
+rtproto's do.  Each session
 keeps a heartbeat timer (ping every 25 s), as any real server must.  Writes
 take rtproto's shortcut (L{rtproto.tx._send.sendNow}: straight to an idle
 socket), so that the floor is below rtproto's way of writing too.  TCP
@@ -75,7 +76,7 @@ class Session:
 
     def send(self, packet: bytes):
         if self.ws is not None:
-            sendNow(self.ws.transport, textFrame(packet))
+            self.ws.write(textFrame(packet))
         elif self.held is not None:
             held, self.held = self.held, None
             sendNow(held.transport, httpResponse(packet))
@@ -96,6 +97,25 @@ class Connection(Protocol):
     buf = b""
     ws = False
     session = None
+    out = None
+    closing = False
+
+    def flush(self):
+        """
+        Send the batch now.
+        """
+        if self.out:
+            sendNow(self.transport, b"".join(self.out))
+            self.out = []
+
+    def write(self, data: bytes):
+        """
+        Send C{data}, or add it to the batch of the read being handled.
+        """
+        if self.out is not None:
+            self.out.append(data)
+        else:
+            sendNow(self.transport, data)
 
     def connectionMade(self):
         self.transport.setTcpNoDelay(True)
@@ -103,7 +123,12 @@ class Connection(Protocol):
     def dataReceived(self, data):
         buf = self.buf + data
         if self.ws:
+            self.out = []
             self.buf = self.frames(buf)
+            self.flush()
+            self.out = None
+            if self.closing:
+                self.transport.loseConnection()
             return
         while True:
             end = buf.find(b"\r\n\r\n")
@@ -188,12 +213,13 @@ class Connection(Protocol):
                 n, head = int.from_bytes(buf[2:10], "big"), 14
             if len(buf) < head + n:
                 break
-            mask = buf[head - 4:head]
-            payload = bytes(b ^ mask[i & 3] for i, b in enumerate(buf[head:head + n]))
+            mask = buf[head - 4:head] * (n // 4 + 1)
+            payload = (int.from_bytes(buf[head:head + n], "big")
+                       ^ int.from_bytes(mask[:n], "big")).to_bytes(n, "big")
             buf = buf[head + n:]
             if opcode == 8:
-                sendNow(self.transport, bytes((0x88, len(payload))) + payload)
-                self.transport.loseConnection()
+                self.write(bytes((0x88, len(payload))) + payload)
+                self.closing = True
                 return b""
             self.frame(payload)
         return buf
@@ -202,7 +228,8 @@ class Connection(Protocol):
         session = self.session
         if session.probe is self:
             if payload == b"2probe":
-                sendNow(self.transport, textFrame(b"3probe"))
+                self.write(textFrame(b"3probe"))
+                self.flush()
                 if session.held is not None:
                     held, session.held = session.held, None
                     sendNow(held.transport, httpResponse(b"6"))
@@ -211,7 +238,7 @@ class Connection(Protocol):
                 session.ws = self
                 packets, session.buffer = session.buffer, []
                 for packet in packets:
-                    sendNow(self.transport, textFrame(packet))
+                    self.write(textFrame(packet))
             return
         self.packet(session, payload)
 
