@@ -27,9 +27,9 @@ class SocketIOOptions:
         namespace's middlewares and C{authorize} again.
     @ivar clientDist: a directory holding the browser client bundle (the
         C{dist} folder of the npm package C{socket.io-client}), served as
-        C{<mount>/socket.io.js} (and C{.min.js}, C{.esm.min.js},
-        C{.msgpack.min.js}, source maps) as the Node server does; L{None}:
-        not served.
+        C{<mount>/socket.io.js} (and C{.min.js}, C{.esm.min.js}, source
+        maps) as the Node server does, but not the msgpack build, whose
+        parser is not spoken here; L{None}: not served.
     """
 
     connectTimeout: float = 45.0

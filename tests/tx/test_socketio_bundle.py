@@ -56,6 +56,18 @@ def test_missingOrUnknownFilesAre404(tmp_path):
     assert b"other.js" not in CLIENT_FILES
 
 
+def test_msgpackBuildNotServed(tmp_path):
+    """
+    The msgpack build of the client speaks a parser the server does not:
+    it is not served, even when the folder has it.
+    """
+    resource = bundleServer(tmp_path, **{"socket.io.min.js": b"x", "socket.io.msgpack.min.js": b"y"})
+    for name in (b"socket.io.msgpack.min.js", b"socket.io.msgpack.min.js.map"):
+        request = DummyRequest([name])
+        resource.render(request)
+        assert request.responseCode == 404
+
+
 def test_noDistNoBundle():
     resource = SocketIOServer(reactor=MemoryReactorClock()).resource()
     request = DummyRequest([b"socket.io.js"])
