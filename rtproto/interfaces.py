@@ -521,6 +521,10 @@ class ISSESubscriber(Interface):
     channels = Attribute("The channels it receives, a L{tuple} of L{str}.")
     request = Attribute("The L{ISSERequest}.")
     lastEventId = Attribute("The id it resumed from (L{str}), or L{None}.")
+    resource = Attribute(
+        "The L{rtproto.tx.sse.EventSourceResource} it is subscribed at: its C{publish},"
+        " its C{channels}, and whatever a handler's C{attach} gave it."
+    )
     app = Attribute(
         "The site's L{rtproto.tx.app.App} (its mounts, and topics to reach the other"
         " handlers through), or L{None} outside a site."
