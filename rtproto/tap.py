@@ -9,6 +9,7 @@ import sys
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
+from twisted.internet.defer import DeferredList
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
@@ -302,11 +303,14 @@ class GracefulStop(Service):
     """
     On stop (as the listeners stop): C{/healthz} answers 503 from now on;
     every Server-Sent Events stream ends (clients reconnect with
-    C{Last-Event-ID}); every socket.io client and engine.io session gets
-    an engine.io close packet, with no socket.io DISCONNECT, so that its
-    client reconnects (to another server, or to this one restarted); every
-    WebSocket is closed with 1001; and the stop waits for them, at most
-    C{timeout} seconds, after which the stragglers are dropped.
+    C{Last-Event-ID}); every engine.io session, socket.io's included, goes
+    away (L{rtproto.engineio.Session.goAway}: a held GET gets what is
+    buffered, a polling client between two GETs gets it with its next one,
+    a WebSocket closes with 1001, and neither an engine.io close packet nor
+    a socket.io DISCONNECT is sent), so that its client reconnects (to
+    another server, or to this one restarted); every WebSocket is closed
+    with 1001; and the stop waits for them, at most C{timeout} seconds,
+    after which the stragglers are dropped.
     """
 
     def __init__(self, site, reactor, timeout: float) -> None:
@@ -324,11 +328,10 @@ class GracefulStop(Service):
             metrics.markStopping()
         for resource in getattr(self.site, "sse", ()):
             resource.closeAll()
-        for server in getattr(self.site, "socketio", ()):
-            server.closeAll()
-        for resource in getattr(self.site, "engineio", ()):
-            resource.closeAll()
-        return self.site.connections.closeAll(self.reactor, self.timeout)
+        waiting = [server.closeAll(self.timeout) for server in getattr(self.site, "socketio", ())]
+        waiting += [resource.closeAll(self.timeout) for resource in getattr(self.site, "engineio", ())]
+        waiting.append(self.site.connections.closeAll(self.reactor, self.timeout))
+        return DeferredList(waiting, consumeErrors=True).addCallback(lambda _: None)
 
 
 def makeService(options: Options, reactor=None) -> MultiService:

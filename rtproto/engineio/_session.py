@@ -66,7 +66,7 @@ class Session:
         "sid", "protocol", "transport", "options", "listener", "state", "upgraded",
         "closeReason", "binaryPolling", "_release", "_buffer", "_bufferedBytes",
         "_poll", "_pollJsonp", "_pollSince", "_flushWanted", "_ws", "_probe", "_probed", "_closeAfterDrain",
-        "_upgradeDeadline", "_nextPing", "_pongDeadline", "_closeDeadline",
+        "_upgradeDeadline", "_nextPing", "_pongDeadline", "_closeDeadline", "_leaving",
     )
 
     def __init__(
@@ -108,6 +108,7 @@ class Session:
         self._upgradeDeadline = None
         self._pongDeadline = None
         self._closeDeadline = None
+        self._leaving = False
         if protocol == 4:
             self._nextPing = now + options.pingInterval
         else:
@@ -200,7 +201,7 @@ class Session:
     def _respond(self, packets) -> None:
         responder, self._poll = self._poll, None
         responder(*self.encodePoll(packets, self._pollJsonp))
-        if self.state is CLOSING and any(p[0] == CLOSE for p in packets):
+        if self.state is CLOSING and (self._leaving or any(p[0] == CLOSE for p in packets)):
             self._finish(self.closeReason)
 
     def encodePoll(self, packets, jsonp: "str | None" = None):
@@ -258,9 +259,13 @@ class Session:
         A polling POST's body.
 
         @raise EngineIOError: (code 3) a malformed payload; the session is
-            closed.
+            closed.  (Code 1) the session is going away (L{goAway}): what
+            the client sends now would be lost, so it is refused, as it is
+            a moment later, when the session is gone.
         """
         if self.state is not OPEN:
+            if self._leaving:
+                raise EngineIOError(EngineIOError.UNKNOWN_SID, "the session is going away")
             return
         try:
             if jsonp:
@@ -492,7 +497,7 @@ class Session:
         if self.state is CLOSING:
             self._closeDeadline = now + self.options.pingTimeout
 
-    def goAway(self, reason: str = "server shutting down") -> None:
+    def goAway(self, reason: str = "server shutting down", until: "float | None" = None) -> None:
         """
         The server is going away (a graceful stop): end the session so that
         the client reconnects, to another server or to this one restarted.
@@ -502,8 +507,15 @@ class Session:
         reconnecting, while every client reconnects after a lost
         transport.  A polling client's next request finds no session (or
         no server) and it reconnects.
+
+        @param until: when given, a polling session with packets buffered
+            and no GET held (the client is between two GETs) keeps them for
+            the client's next GET, which gets them and ends the session, or
+            until this time (the state is C{'closing'} meanwhile: it takes
+            nothing more to send, and the listener hears of the close when
+            it ends).  Without it, those packets are lost.
         """
-        if self.state is CLOSED:
+        if self.state is CLOSED or self._leaving:
             return
         if self._poll is not None:
             self._respond(self._takeBuffer() or [_NOOP])
@@ -513,6 +525,12 @@ class Session:
         ws, self._ws = self._ws, None
         if ws is not None:
             ws.close(GOING_AWAY)
+        elif until is not None and self.state is OPEN and self._buffer:
+            self.state = CLOSING
+            self.closeReason = reason
+            self._leaving = True
+            self._closeDeadline = until
+            return
         self._finish(reason)
 
     def abort(self, reason: str = "transport error") -> None:

@@ -5,6 +5,7 @@ to (it keeps the session's one timer), and L{WebSocketSink} carries a
 session over a WebSocket connection (directly, or as the upgrade probe).
 """
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -53,7 +54,8 @@ class EngineIOSocket:
     """
 
     __slots__ = (
-        "session", "handler", "request", "app", "counters", "_reactor", "_timer", "_flushCall", "__weakref__",
+        "session", "handler", "request", "app", "counters", "_reactor", "_timer", "_flushCall", "_closedWaiters",
+        "__weakref__",
     )
 
     def __init__(self, handler, request, reactor, counters=None) -> None:
@@ -69,6 +71,7 @@ class EngineIOSocket:
         self._reactor = reactor
         self._timer = None
         self._flushCall = None
+        self._closedWaiters = None
 
     def __repr__(self) -> str:
         return f"<EngineIOSocket {self.session!r}>"
@@ -201,6 +204,22 @@ class EngineIOSocket:
                 reason=reason,
             )
         self._call(self.handler.connectionClosed, reason)
+        waiters, self._closedWaiters = self._closedWaiters, None
+        for d in waiters or ():
+            d.callback(reason)
+
+    def notifyClosed(self) -> Deferred:
+        """
+        A L{Deferred} that fires with the close reason once the session has
+        closed (at once if it has).
+        """
+        if self.session.state == "closed":
+            return succeed(self.session.closeReason)
+        d = Deferred()
+        if self._closedWaiters is None:
+            self._closedWaiters = []
+        self._closedWaiters.append(d)
+        return d
 
     def wantFlush(self) -> None:
         """

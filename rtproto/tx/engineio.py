@@ -13,7 +13,7 @@ HTTP matters and live here too.
 import json
 import zlib
 
-from twisted.internet.defer import maybeDeferred
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
 from twisted.logger import Logger
 from twisted.web.pages import notFound
 from twisted.web.resource import Resource
@@ -71,15 +71,26 @@ class EngineIOResource(Resource):
         self.connections = self._webSockets.connections
         self.metrics = Metrics()
 
-    def closeAll(self) -> None:
+    def closeAll(self, timeout: float = 0.0) -> Deferred:
         """
         A graceful stop: end every session so that its client reconnects
         (L{rtproto.engineio.Session.goAway}: a held GET gets what is
         buffered, a WebSocket is closed with 1001, and no close packet is
-        sent).
+        sent).  A polling session with packets buffered and no GET held
+        keeps them for the client's next GET, for at most C{timeout}
+        seconds (and no longer than C{pingTimeout}).
+
+        @return: a L{Deferred} that fires once every session has ended.
         """
+        now = self.reactor.seconds()
+        until = now + min(timeout, self.options.pingTimeout) if timeout > 0 else None
+        waiting = []
         for session in list(self.engine.sessions.values()):
-            session.goAway()
+            session.goAway(until=until)
+            if session.state != "closed":
+                session.listener.schedule()
+                waiting.append(session.listener.notifyClosed())
+        return DeferredList(waiting) if waiting else succeed(None)
 
     # -- routing ------------------------------------------------------------
 

@@ -15,7 +15,7 @@ broadcasts); L{BroadcastOperator} chooses who a broadcast goes to::
 import hashlib
 import os
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 
 from rtproto.engineio import EngineIOOptions
@@ -236,19 +236,24 @@ class SocketIOServer:
                 recovery.cleanup(now)
             namespace.maybeForget()
 
-    def closeAll(self) -> None:
+    def closeAll(self, timeout: float = 0.0) -> Deferred:
         """
         A graceful stop: every socket disconnects ("server shutting down")
-        and every engine.io session closes.
+        and every engine.io session ends (see
+        L{rtproto.tx.engineio.EngineIOResource.closeAll}, which waits at
+        most C{timeout} seconds for a polling client to fetch what was sent
+        to it).
+
+        @return: a L{Deferred} that fires once every session has ended.
         """
         if self._cleanup is not None and self._cleanup.running:
             self._cleanup.stop()
         if self._resource is None:
-            return
+            return succeed(None)
         for session in list(self._resource.engine.sessions.values()):
             client = session.listener.handler
             if isinstance(client, SocketIOClient):
                 for socket in list(client.sockets.values()):
                     client.sockets.pop(socket.namespace.name, None)
                     socket.lost("server shutting down")
-        self._resource.closeAll()
+        return self._resource.closeAll(timeout)

@@ -849,6 +849,81 @@ class TestGoAway:
         assert session.sid not in server.sessions
         assert session.nextDeadline() is None
 
+    def test_bufferedKeptForTheNextGet(self):
+        """
+        Given a deadline, a polling session with packets buffered and no
+        GET held keeps them for the client's next GET, which gets them and
+        ends the session; no close packet.
+        """
+        server, session, listener = polling()
+        session.send("a")
+        session.send("b")
+        session.goAway(until=5.0)
+        assert session.state is CLOSING
+        assert listener.closedWith == []
+        assert session.nextDeadline() == 5.0
+        session.send("too late")
+        session.goAway(until=9.0)
+        assert session.state is CLOSING and session.nextDeadline() == 5.0
+        assert get(session, 1.0) == b"4a\x1e4b"
+        assert session.state is CLOSED
+        assert listener.closedWith == ["server shutting down"]
+        assert session.sid not in server.sessions
+
+    @pytest.mark.parametrize("protocol", [4, 3])
+    def test_bufferedUntilTheDeadline(self, protocol):
+        server, session, listener = polling(protocol)
+        session.send("a")
+        session.goAway(until=5.0)
+        session.tick(4.9)
+        assert session.state is CLOSING
+        session.tick(5.0)
+        assert session.state is CLOSED
+        assert listener.closedWith == ["server shutting down"]
+        assert session.sid not in server.sessions
+        assert session.nextDeadline() is None
+
+    def test_postRefusedWhileGoingAway(self):
+        """
+        What the client sends while its session is going away would be
+        lost: the POST is refused (code 1, as the session is about to be
+        unknown); the buffered packets still wait for the GET.
+        """
+        server, session, listener = polling()
+        session.send("a")
+        session.goAway(until=5.0)
+        with pytest.raises(EngineIOError) as e:
+            session.pollData(b"4hello", 1.0)
+        assert e.value.code == EngineIOError.UNKNOWN_SID
+        assert listener.messages == []
+        assert get(session, 1.0) == b"4a"
+
+    def test_nothingBufferedEndsAtOnce(self):
+        server, session, listener = polling()
+        session.goAway(until=5.0)
+        assert session.state is CLOSED
+        assert listener.closedWith == ["server shutting down"]
+
+    def test_heldGetStillEndsAtOnce(self):
+        server, session, listener = polling()
+        responder = held(session)
+        session.send("a")
+        session.goAway(until=5.0)
+        assert responder.body == b"4a"
+        assert session.state is CLOSED
+
+    def test_serverClosingSessionEndsAtOnce(self):
+        """
+        A session the server was already closing (its close packet due on
+        the next GET) ends at once, as before.
+        """
+        server, session, listener = polling()
+        session.send("a")
+        session.close(0.0)
+        session.goAway(until=5.0)
+        assert session.state is CLOSED
+        assert listener.closedWith == ["server shutting down"]
+
     @pytest.mark.parametrize("protocol", [4, 3])
     def test_webSocketClosedGoingAway(self, protocol):
         server, session, listener, probe = upgraded(protocol)
@@ -1038,6 +1113,8 @@ def closePaths():
         ("goAwayPolling", 4, lambda s, sink: s.goAway()),
         ("goAwayHeld", 3, lambda s, sink: (held(s), s.goAway())),
         ("goAwayWebSocket", "ws", lambda s, sink: s.goAway()),
+        ("goAwayBufferedThenGet", 4, lambda s, sink: (s.send("x"), s.goAway(until=5.0), get(s, 1.0))),
+        ("goAwayBufferedTimeout", 3, lambda s, sink: (s.send("x"), s.goAway(until=5.0), s.tick(5.0))),
         ("wsClientClose", "ws", lambda s, sink: s.webSocketMessage(sink, "1", 0.0)),
         ("wsLost", "ws", lambda s, sink: s.webSocketClosed(sink)),
         ("wsPingTimeout", "ws", lambda s, sink: runUntil(s, 1000.0)),

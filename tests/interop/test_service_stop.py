@@ -8,9 +8,11 @@ way it should: the WebSocket closed with 1001, the event stream ended
 cleanly (so the browser reconnects), each socket.io client disconnected by
 a transport close (not a server-side DISCONNECT, which stops reconnection)
 and trying to reconnect; and the process must exit 0 within
-C{--shutdown-timeout}.
+C{--shutdown-timeout}.  And a polling client caught between two GETs, with
+messages waiting for it, gets them with its next GET.
 """
 
+import http.client
 import json
 import selectors
 import signal
@@ -21,6 +23,8 @@ import time
 import pytest
 
 from .eio_support import HERE, HOST, EngineIOServer, _ourEnv, nodePath
+
+EIO = "/engine.io/?EIO=4&transport=polling"
 
 pytestmark = pytest.mark.interop
 
@@ -186,3 +190,55 @@ def test_sigtermClosesEveryTransportAndExits():
         # the client reconnects, as it would not after a server DISCONNECT
         assert disconnect["reason"] in ("transport close", "transport error"), events
         assert "reconnect_attempt" in kinds[kinds.index("disconnect"):], events
+
+
+def test_pollingClientBetweenTwoGetsGetsWhatWasSent():
+    """
+    A polling client with messages waiting for it and no GET held when the
+    stop begins (it is between two GETs) gets them with its next GET, over
+    the keep-alive connection it already has; the stop waits for that GET,
+    not for C{--shutdown-timeout}.  The client is C{http.client}, speaking
+    engine.io v4 polling by hand, so that the moment is ours to choose.
+    """
+    server = EngineIOServer("rtproto", extra=["--shutdown-timeout", str(SHUTDOWN_TIMEOUT)]).start()
+    eio = http.client.HTTPConnection(HOST, server.port, timeout=WAIT)
+    health = http.client.HTTPConnection(HOST, server.port, timeout=WAIT)
+    try:
+        eio.request("GET", EIO)
+        handshake = eio.getresponse()
+        sid = json.loads(handshake.read()[1:])["sid"]
+        poll = f"{EIO}&sid={sid}"
+        # The command application answers burst:3 with m0, m1, m2, which
+        # wait for a GET: none is held.
+        eio.request("POST", poll, body=b"4burst:3", headers={"Content-Type": "text/plain;charset=UTF-8"})
+        posted = eio.getresponse()
+        assert (posted.status, posted.read()) == (200, b"ok")
+        health.request("GET", "/healthz")
+        assert health.getresponse().read()
+
+        stopped = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        # The stop has begun once /healthz says so (each request waits for
+        # its answer; the listener is closed, the connection is not).
+        for _ in range(1000):
+            health.request("GET", "/healthz")
+            answer = health.getresponse()
+            answer.read()
+            if answer.status == 503 or time.monotonic() - stopped > WAIT:
+                break
+        assert answer.status == 503, server.log()
+
+        eio.request("GET", poll)
+        last = eio.getresponse()
+        assert (last.status, last.read()) == (200, b"4m0\x1e4m1\x1e4m2"), server.log()
+        try:
+            code = server.process.wait(timeout=SHUTDOWN_TIMEOUT + 10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the service did not exit after SIGTERM:\n{server.log()}") from None
+        took = time.monotonic() - stopped
+        assert code in (0, -signal.SIGTERM), server.log()
+        assert took < SHUTDOWN_TIMEOUT, f"the stop waited {took:.1f}s, for its timeout\n{server.log()}"
+    finally:
+        eio.close()
+        health.close()
+        server.stop()

@@ -309,6 +309,59 @@ class TestGracefulStop:
         assert status == 400 and b'"code": 1' in body.replace(b'"code":1', b'"code": 1')
 
 
+    def test_bufferedWaitsForTheNextGet(self):
+        """
+        A polling client between two GETs gets what was sent to it with
+        its next GET, and the stop waits for that; the GET after it finds no
+        session.
+        """
+        from rtproto.tap import GracefulStop
+
+        site, reactor, resource = makeEngineIOSite()
+        sid = openSession(site)
+        handler = RecordingEIOHandler.instances[-1]
+        handler.socket.send("last words")
+        stopped = []
+        GracefulStop(site, reactor, 5.0).stopService().addCallback(stopped.append)
+        assert stopped == [] and handler.closedWith == []
+        conn = Connection(site)
+        conn.send(post(HANDSHAKE + b"&sid=" + sid.encode(), b"4too late"))
+        conn.send(get(HANDSHAKE + b"&sid=" + sid.encode()))
+        [(postStatus, _, _), (status, _, body)] = conn.responses()
+        assert postStatus == 400 and handler.messages == []
+        assert (status, body) == (200, b"4last words")
+        assert len(stopped) == 1
+        assert handler.closedWith == ["server shutting down"]
+        assert resource.engine.sessions == {}
+        conn.send(get(HANDSHAKE + b"&sid=" + sid.encode()))
+        assert conn.responses()[-1][0] == 400
+        assert sessionTimers(reactor) == []
+
+    def test_bufferedDroppedAtTheTimeout(self):
+        from rtproto.tap import GracefulStop
+
+        site, reactor, resource = makeEngineIOSite()
+        openSession(site)
+        handler = RecordingEIOHandler.instances[-1]
+        handler.socket.send("unfetched")
+        stopped = []
+        GracefulStop(site, reactor, 2.0).stopService().addCallback(stopped.append)
+        reactor.advance(1.9)
+        assert stopped == []
+        reactor.advance(0.1)
+        assert len(stopped) == 1
+        assert handler.closedWith == ["server shutting down"]
+        assert resource.engine.sessions == {}
+        assert sessionTimers(reactor) == []
+
+
+def sessionTimers(reactor) -> list:
+    """
+    The pending timers but the HTTP connections' idle timeouts.
+    """
+    return [c for c in reactor.getDelayedCalls() if "TimeoutMixin" not in repr(c)]
+
+
 class TestWebSocketTakeover:
     """
     A WebSocket upgrade to an engine.io path is taken over from the fast
