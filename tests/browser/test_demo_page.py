@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.eio_support import HOST, freePort, nodePath, waitForListening
+from tests.interop.eio_support import HOST, EngineIOServer, nodePath
 
 pytestmark = pytest.mark.interop
 
@@ -38,7 +38,6 @@ INTEROP = REPO / "tests" / "interop"
 CLIENT_DIST = INTEROP / "node_modules" / "socket.io-client" / "dist"
 SCREENSHOTS = REPO / "reports" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 WAIT = 15
 """Seconds each wait of the browser script may take."""
@@ -55,20 +54,23 @@ def _twistd() -> "list[str]":
     return [str(beside)] if beside.is_file() else [sys.executable, "-m", "twisted"]
 
 
-class DemoServer:
+class DemoServer(EngineIOServer):
     """
     C{twistd -n rtproto} (the default app) on 127.0.0.1, with an SSE
-    publish token; ended by its own PID.
+    publish token; its output kept in C{logPath} (read for failure
+    messages, after it stops too); ended by its own PID.
     """
 
     def __init__(self, logPath: Path, clientDist: "Path | None") -> None:
-        self.logPath = logPath
+        super().__init__("rtproto", logPath=logPath)
         self.clientDist = clientDist
         self.token = secrets.token_urlsafe(16)
-        self.process: "subprocess.Popen | None" = None
-        self.port: "int | None" = None
 
     def command(self, port: int) -> "list[str]":
+        """
+        The command a user types, with the publish token and the client
+        bundle.
+        """
         argv = _twistd() + [
             "-n", "--pidfile=", "rtproto",
             "--listen", f"tcp:{port}:interface={HOST}",
@@ -78,60 +80,12 @@ class DemoServer:
             argv += ["--sio-client-dist", str(self.clientDist)]
         return argv
 
-    def start(self, attempts: int = 3) -> "DemoServer":
-        """
-        Start on a free port and wait until it listens (bounded), trying
-        another port if another process took it meanwhile.
-        """
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-        for attempt in range(attempts):
-            port = freePort()
-            with open(self.logPath, "wb") as log:
-                self.process = subprocess.Popen(
-                    self.command(port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    cwd=str(self.logPath.parent), env=env,
-                )
-            try:
-                code = waitForListening(self.process, port, START_TIMEOUT)
-            except TimeoutError:
-                self.stop()
-                raise AssertionError(f"the server did not listen within {START_TIMEOUT:g}s:\n{self.log()}") from None
-            if code is None:
-                self.port = port
-                return self
-            if attempt == attempts - 1 or "Address already in use" not in self.log():
-                raise AssertionError(f"the server exited ({code}) before listening:\n{self.log()}")
-        raise AssertionError("unreachable")
-
     @property
     def url(self) -> str:
+        """
+        The demo page.
+        """
         return f"http://{HOST}:{self.port}/"
-
-    def log(self, lines: int = 80) -> str:
-        """
-        The tail of the server's output.
-        """
-        try:
-            text = self.logPath.read_text("utf-8", "replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
-
-    def stop(self) -> None:
-        """
-        SIGTERM (a graceful stop), then SIGKILL if it lingers: only the
-        process started here.
-        """
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
 
 
 def _runBrowser(node: str, server: DemoServer, client: str) -> "tuple[dict, str]":

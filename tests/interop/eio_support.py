@@ -103,12 +103,19 @@ class EngineIOServer:
     @ivar kind: C{"rtproto"} or C{"reference"} (the Node engine.io server).
     """
 
-    def __init__(self, kind: str, pingInterval=None, pingTimeout=None, maxHttpBufferSize=None, extra=()) -> None:
+    def __init__(
+        self, kind: str, pingInterval=None, pingTimeout=None, maxHttpBufferSize=None, extra=(), logPath=None
+    ) -> None:
+        """
+        @param logPath: where the server's output goes, kept after it stops
+            (by default a temporary file, deleted when it stops).
+        """
         if kind not in SERVER_KINDS:
             raise ValueError(kind)
         self.kind = kind
         self.settings = dict(pingInterval=pingInterval, pingTimeout=pingTimeout, maxHttpBufferSize=maxHttpBufferSize)
         self.extra = list(extra)
+        self.logPath = logPath
         self.port: "int | None" = None
         self.process: "subprocess.Popen | None" = None
         self._log = None
@@ -167,7 +174,10 @@ class EngineIOServer:
         """
         Start the child process, its output going to a log file.
         """
-        self._log = tempfile.NamedTemporaryFile(prefix=f"eio-{self.kind}-", suffix=".log", delete=False)
+        if self.logPath is not None:
+            self._log = open(self.logPath, "wb")
+        else:
+            self._log = tempfile.NamedTemporaryFile(prefix=f"eio-{self.kind}-", suffix=".log", delete=False)
         cwd = REPO if self.kind == "rtproto" else HERE
         self.process = subprocess.Popen(
             self.command(port),
@@ -201,9 +211,13 @@ class EngineIOServer:
         """
         The last C{lines} lines of the server's output.
         """
-        if self._log is None:
+        path = self.logPath if self.logPath is not None else (self._log.name if self._log is not None else None)
+        if path is None:
             return "(not started)"
-        text = Path(self._log.name).read_text("utf-8", "replace")
+        try:
+            text = Path(path).read_text("utf-8", "replace")
+        except OSError:
+            return "(no log)"
         return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
     def checkAlive(self) -> None:
@@ -234,7 +248,8 @@ class EngineIOServer:
             process.stdin.close()
         if self._log is not None:
             self._log.close()
-            Path(self._log.name).unlink(missing_ok=True)
+            if self.logPath is None:
+                Path(self._log.name).unlink(missing_ok=True)
             self._log = None
 
 
