@@ -139,6 +139,21 @@ def byClient(events: "list[dict]") -> "dict[str, list[dict]]":
     return clients
 
 
+def waitForExit(server, stopped: float) -> float:
+    """
+    Wait (bounded) for the service to exit after the SIGTERM sent at
+    C{stopped}; check it ended as a stopped twistd does; return how long
+    the stop took.
+    """
+    try:
+        code = server.process.wait(timeout=SHUTDOWN_TIMEOUT + 10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the service did not exit after SIGTERM:\n{server.log()}") from None
+    # twistd (and twist) end by the signal they got once stopped: -15
+    assert code in (0, -signal.SIGTERM), server.log()
+    return time.monotonic() - stopped
+
+
 def test_sigtermClosesEveryTransportAndExits():
     server = StoppingApp().start()
     peers = []
@@ -156,13 +171,7 @@ def test_sigtermClosesEveryTransportAndExits():
 
         stopped = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
-        try:
-            code = server.process.wait(timeout=SHUTDOWN_TIMEOUT + 10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the service did not exit after SIGTERM:\n{server.log()}") from None
-        took = time.monotonic() - stopped
-        # twistd (and twist) end by the signal they got once stopped: -15
-        assert code in (0, -signal.SIGTERM), server.log()
+        took = waitForExit(server, stopped)
         assert took < SHUTDOWN_TIMEOUT + 5, f"the stop took {took:.1f}s\n{server.log()}"
 
         pyClients = byClient(python.until("done"))
@@ -231,12 +240,7 @@ def test_pollingClientBetweenTwoGetsGetsWhatWasSent():
         eio.request("GET", poll)
         last = eio.getresponse()
         assert (last.status, last.read()) == (200, b"4m0\x1e4m1\x1e4m2"), server.log()
-        try:
-            code = server.process.wait(timeout=SHUTDOWN_TIMEOUT + 10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the service did not exit after SIGTERM:\n{server.log()}") from None
-        took = time.monotonic() - stopped
-        assert code in (0, -signal.SIGTERM), server.log()
+        took = waitForExit(server, stopped)
         assert took < SHUTDOWN_TIMEOUT, f"the stop waited {took:.1f}s, for its timeout\n{server.log()}"
     finally:
         eio.close()
