@@ -16,6 +16,7 @@ to an engine.io path is taken over from the fast path too
 (L{FastPathMixin.releaseConnection}).
 """
 
+import re
 import time
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
@@ -31,6 +32,8 @@ from twisted.web.server import NOT_DONE_YET
 from rtproto.tx._send import SEND_NOW_LIMIT, sendNow
 
 MAX_HEAD = 16384
+# The header lines of a head: each a token, a colon and a value.
+_HEADER_BLOCK = re.compile(rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*\r\n)*")
 # Response header names as twisted.web writes them: Content-Type.
 _CANONICAL: "dict[bytes, bytes]" = {}
 _PIPELINE_LIMIT = 65536
@@ -62,6 +65,26 @@ def parseQuery(query: bytes) -> dict:
             name = unquote_to_bytes(name.replace(b"+", b" "))
             value = unquote_to_bytes(value.replace(b"+", b" "))
         args.setdefault(name, []).append(value)
+    return args
+
+
+def parseQueryText(query: bytes) -> dict:
+    """
+    The first value of each parameter of a query string, names and values
+    as L{str}: what L{parseQuery} gives, first values only, decoded.
+
+    @raise UnicodeDecodeError: a name or a value is not UTF-8.
+    """
+    if b"%" in query or b"+" in query:
+        return {k.decode("utf-8"): v[0].decode("utf-8") for k, v in parseQuery(query).items()}
+    args: dict = {}
+    if not query:
+        return args
+    for part in query.decode("utf-8").split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            if name not in args:
+                args[name] = value
     return args
 
 
@@ -158,6 +181,13 @@ class FastRequest:
         if self._args is None:
             self._args = parseQuery(self._query)
         return self._args
+
+    def textArgs(self) -> dict:
+        """
+        The first value of each query parameter, as L{str} (see
+        L{parseQueryText}).
+        """
+        return parseQueryText(self._query)
 
     def getHeader(self, name):
         """
@@ -347,8 +377,10 @@ class FastPathMixin:
                     return self._fastFallback(buf)
                 self._fastBuffer = buf
                 return
-            lines = buf[:end].split(b"\r\n")
-            request = lines[0].split(b" ")
+            first = buf.find(b"\r\n", 0, end)
+            if first < 0:
+                first = end
+            request = buf[:first].split(b" ")
             if len(request) != 3 or request[2] != b"HTTP/1.1" or request[0] not in _METHODS:
                 return self._fastFallback(buf)
             uri = request[1]
@@ -356,15 +388,19 @@ class FastPathMixin:
             resource = routes.get(path)
             if resource is None:
                 return self._fastFallback(buf)
+            # Every header line is "token:value" (no folding, no space
+            # before the colon, no stray CR or LF) and no name repeats, or
+            # twisted.web decides.
             headers = {}
-            for line in lines[1:]:
-                name, sep, value = line.partition(b":")
-                if not sep or not name or name[-1:] in b" \t" or line[:1] in b" \t":
+            if first < end:
+                if _HEADER_BLOCK.fullmatch(buf, first + 2, end + 2) is None:
                     return self._fastFallback(buf)
-                name = name.lower()
-                if name in headers:
+                lines = buf[first + 2 : end].split(b"\r\n")
+                for line in lines:
+                    name, _, value = line.partition(b":")
+                    headers[name.lower()] = value.strip()
+                if len(headers) != len(lines):
                     return self._fastFallback(buf)
-                headers[name] = value.strip()
             if b"transfer-encoding" in headers or b"expect" in headers:
                 return self._fastFallback(buf)
             if b"upgrade" in headers and (request[0] != b"GET" or b"content-length" in headers):

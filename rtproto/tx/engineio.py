@@ -21,7 +21,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from rtproto.engineio import POLLING, WEBSOCKET, EngineIOOptions, EngineIOServer
 from rtproto.errors import ConnectionDeny, EngineIOError
-from rtproto.tx._fastpath import FastRequest, parseQuery
+from rtproto.tx._fastpath import FastRequest, parseQueryText
 from rtproto.tx._eiosocket import EngineIORequest, EngineIOSocket, WebSocketSink
 from rtproto.tx._metrics import Metrics
 from rtproto.tx.resource import WebSocketResource
@@ -106,16 +106,15 @@ class EngineIOResource(Resource):
             return self._preflight(request, cors)
         # From the URI only: twisted.web mixes form-encoded bodies into args
         # (a fast request's args are its query's).
-        if request.__class__ is FastRequest:
-            args = request.args
-        else:
-            args = parseQuery(request.uri.partition(b"?")[2])
         try:
-            query = {k.decode("utf-8"): v[0].decode("utf-8") for k, v in args.items() if v}
+            if request.__class__ is FastRequest:
+                query = request.textArgs()
+            else:
+                query = parseQueryText(request.uri.partition(b"?")[2])
         except UnicodeDecodeError:
             return _refuse(request, EngineIOError(EngineIOError.BAD_REQUEST, "query is not UTF-8"))
-        upgrade = request.getHeader("upgrade")
-        isUpgrade = upgrade is not None and "websocket" in upgrade.lower()
+        upgrade = request.getHeader(b"upgrade")
+        isUpgrade = upgrade is not None and b"websocket" in upgrade.lower()
         try:
             protocol, transport, session = self.engine.checkRequest(method, query, isUpgrade)
         except EngineIOError as e:

@@ -6,13 +6,14 @@ C{twisted.web}, with the same answers either way.
 
 import json
 
+import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.web.http_headers import Headers
 
-from rtproto.tx._fastpath import parseQuery
+from rtproto.tx._fastpath import parseQuery, parseQueryText
 from tests.tx.eio_helpers import EchoHandler, RecordingEIOHandler, makeEngineIOSite
 
 
@@ -109,6 +110,14 @@ class TestFastPathTaken:
         assert b"date" in headers
         assert body.startswith(b"0{")
         assert b"\r\nContent-Type: text/plain" in conn.transport.value()
+
+    def test_emptyHeaderValueAndNoHeaders(self):
+        site, reactor, resource = makeEngineIOSite()
+        for raw in (get(HANDSHAKE, b"X-Empty:\r\n"), b"GET " + HANDSHAKE + b" HTTP/1.1\r\n\r\n"):
+            conn = Connection(site)
+            conn.send(raw)
+            [(status, _, body)] = conn.responses()
+            assert conn.channel._fast and status == 200 and body.startswith(b"0{")
 
     def test_mountWithoutTrailingSlash(self):
         site, reactor, resource = makeEngineIOSite()
@@ -239,6 +248,14 @@ class TestFallback:
     def test_spaceBeforeColonIsRefusedByTwisted(self):
         self.check(get(HANDSHAKE, b"X-A : 1\r\n"), 400)
 
+    @pytest.mark.parametrize("line", [b"X@A: 1\r\n", b": no name\r\n", b"X-A: 1\nX-B: 2\r\n"])
+    def test_malformedHeaderLinesAreTwisted(self, line):
+        """
+        A header name that is not a token, an empty one, or a bare LF: the
+        fast path leaves the request to C{twisted.web}, which refuses it.
+        """
+        self.check(get(HANDSHAKE, line), 400)
+
     def test_oversizedHead(self):
         """
         A head over 16 KiB goes to C{twisted.web}, which drops the
@@ -278,6 +295,28 @@ class TestParseQuery:
 
     def test_repeatedAndEmpty(self):
         assert parseQuery(b"a=1&&a=2&b") == {b"a": [b"1", b"2"], b"b": [b""]}
+
+
+class TestParseQueryText:
+    """
+    L{parseQueryText}: the first value of each parameter, as L{str}.
+    """
+
+    @pytest.mark.parametrize(
+        "query",
+        [b"", b"EIO=4&transport=polling", b"a=%20b+c&%41=1", b"a=1&&a=2&b", b"sid=%C3%A9&x=\xc3\xa9", b"=v&k="],
+    )
+    def test_sameAsParseQueryDecoded(self, query):
+        expected = {k.decode("utf-8"): v[0].decode("utf-8") for k, v in parseQuery(query).items()}
+        assert parseQueryText(query) == expected
+
+    def test_firstValueWins(self):
+        assert parseQueryText(b"a=1&a=2") == {"a": "1"}
+
+    @pytest.mark.parametrize("query", [b"a=\xff", b"a=%FF", b"\xfe=1"])
+    def test_notUtf8(self, query):
+        with pytest.raises(UnicodeDecodeError):
+            parseQueryText(query)
 
     def test_none(self):
         assert parseQuery(b"") == {}
