@@ -38,48 +38,30 @@ from rtproto.testing import (
     resultOf,
 )
 from rtproto.tx.app import App
-from rtproto.websocket import PreparedMessage, WebSocketHandler
+from rtproto.websocket import PreparedMessage
+from tests.tx.helpers import RecordingHandler
 
 
-class Recorder(WebSocketHandler):
+class Recorder(RecordingHandler):
     """
     Records the calls it gets; answers C{"slow"} with an unfired Deferred.
     """
 
     def __init__(self, subprotocol=None):
+        super().__init__()
         self.subprotocol = subprotocol
-        self.calls = []
         self.pending = None
 
     def handshake(self, request):
         self.calls.append(("handshake", request))
         return self.subprotocol
 
-    def connectionOpened(self, connection):
-        super().connectionOpened(connection)
-        self.calls.append(("opened",))
-
     def textReceived(self, text):
-        self.calls.append(("text", text))
+        super().textReceived(text)
         if text == "slow":
             self.pending = Deferred()
             return self.pending
         return None
-
-    def binaryReceived(self, data):
-        self.calls.append(("binary", data))
-
-    def pongReceived(self, payload):
-        self.calls.append(("pong", payload))
-
-    def writePaused(self):
-        self.calls.append(("writePaused",))
-
-    def writeResumed(self):
-        self.calls.append(("writeResumed",))
-
-    def connectionClosed(self, code, reason, wasClean):
-        self.calls.append(("closed", code, reason, wasClean))
 
 
 # -- resultOf ----------------------------------------------------------------
