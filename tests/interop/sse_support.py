@@ -184,10 +184,13 @@ def sseServers():
         server.stop()
 
 
-def _options(options: dict) -> "list[str]":
+def _options(options: dict, attached: bool = False) -> "list[str]":
     """
     Keyword options as peer command-line options (C{lastEventId=...} ->
     C{--last-event-id ...}; lists joined with commas; None left out).
+    With C{attached}, each value is joined to its flag (C{--flag=value}), as
+    argparse needs for a value that starts with C{-} (an event id whose
+    random epoch does, one time in 64).
     """
     argv = []
     for key, value in options.items():
@@ -197,10 +200,10 @@ def _options(options: dict) -> "list[str]":
         if isinstance(value, (list, tuple)):
             if key == "header":
                 for item in value:
-                    argv += [flag, item]
+                    argv += [f"{flag}={item}"] if attached else [flag, item]
                 continue
             value = ",".join(value)
-        argv += [flag, str(value)]
+        argv += [f"{flag}={value}"] if attached else [flag, str(value)]
     return argv
 
 
@@ -223,7 +226,7 @@ def runPythonClient(scenario: str, server: SSEServer, timeout: float = 15.0, **o
     C{"Name: value"}), C{concurrency}.
     """
     argv = [sys.executable, str(HERE / "sse_pyclient.py"), scenario, server.url, "--timeout", str(timeout)]
-    return runPeer(argv + _options(options), server)
+    return runPeer(argv + _options(options, attached=True), server)
 
 
 def runClient(client: str, scenario: str, server: SSEServer, **options) -> dict:

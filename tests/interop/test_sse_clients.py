@@ -311,6 +311,23 @@ def test_unknown_id_from_another_epoch(kind, client, via):
 
 
 @pytest.mark.parametrize("client, via", MISSED_CLIENTS)
+def test_unknown_id_with_leading_dash(sseServers, kind, client, via):
+    """
+    An unknown id whose epoch starts with C{-} (one random epoch in 64
+    does): it reaches the server whole, which answers C{missed} with it, then
+    the live events.
+    """
+    server = sseServers(kind)
+    channel = uniqueChannel("dash")
+    publish(server, channel, "history")
+    old = "-Ab3_x9Z-7"
+    facts = runMissed(client, via, server, channel, old)
+    got = missedEvents(facts)
+    assert got[:1] and got[0][:2] == ("missed", old), shorten(got)
+    assert got[1:] == liveEvents(facts)
+
+
+@pytest.mark.parametrize("client, via", MISSED_CLIENTS)
 def test_expired_id(sseServers, kind, client, via):
     """
     An id followed by more than the history's 50 events on its channel:
