@@ -74,7 +74,7 @@ class DemoServer(EngineIOServer):
         argv = _twistd() + [
             "-n", "--pidfile=", "rtproto",
             "--listen", f"tcp:{port}:interface={HOST}",
-            "--sse-publish-token", self.token,
+            f"--sse-publish-token={self.token}",
         ]
         if self.clientDist is not None:
             argv += ["--sio-client-dist", str(self.clientDist)]
